@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// SwiftGAN: distributed data-parallel GAN training in Swift (see README.md).
+import PackageDescription
+
+/// The numeric targets run their loops on raw pointers; `-Ounchecked` drops the overflow and bounds
+/// checks that would otherwise dominate them. Debug builds keep every check.
+let uncheckedInRelease: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "SwiftGAN",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "swiftgan", targets: ["swiftgan"]),
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "NN", targets: ["NN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: uncheckedInRelease),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: uncheckedInRelease),
+        .executableTarget(
+            name: "swiftgan",
+            dependencies: [
+                "Tensor", "NN", "CMPI", "CBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,82 @@
+/// PyTorch's BatchNorm1d / BatchNorm2d: batch statistics in training (summed across replicas through
+/// `reducer`), running statistics in evaluation. Buffers `running_mean`, `running_var` `(C)` and
+/// `num_batches_tracked` (int64).
+public class BatchNorm: Module {
+    public let features: Int
+    public let epsilon: Float
+    public let momentum: Float
+    public let weight: Parameter?
+    public let bias: Parameter?
+    public let runningMean: Buffer
+    public let runningVariance: Buffer
+    public let batchesTracked: Buffer
+    /// Sums statistics across data-parallel replicas; the default is one process.
+    public var reducer: StatisticsReducer = LocalStatistics.shared
+    /// Input ranks accepted: 2 and 3 for BatchNorm1d, 4 for BatchNorm2d.
+    let ranks: Set<Int>
+
+    init(features: Int, epsilon: Float, momentum: Float, affine: Bool, ranks: Set<Int>) {
+        self.features = features
+        self.epsilon = epsilon
+        self.momentum = momentum
+        self.ranks = ranks
+        weight = affine ? Parameter(Tensor(repeating: 1, shape: [features])) : nil
+        bias = affine ? Parameter(Tensor(zeros: [features])) : nil
+        runningMean = Buffer(.float32(Tensor(zeros: [features])))
+        runningVariance = Buffer(.float32(Tensor(repeating: 1, shape: [features])))
+        batchesTracked = Buffer(.int64(0))
+        super.init()
+        if let weight { register(weight, as: "weight") }
+        if let bias { register(bias, as: "bias") }
+        register(runningMean, as: "running_mean")
+        register(runningVariance, as: "running_var")
+        register(batchesTracked, as: "num_batches_tracked")
+    }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        guard ranks.contains(x.rank), x.shape[1] == features else {
+            throw TensorError.shapeMismatch(
+                operation: "\(type(of: self))(\(features))", detail: "expected \(features) channels, got input \(shapeText(x.shape))")
+        }
+        return isTraining ? try trainingForward(x) : try evaluationForward(x)
+    }
+
+    private func trainingForward(_ x: Tensor) throws -> Tensor {
+        let (y, statistics) = try batchNorm(
+            x, weight: weight?.value, bias: bias?.value, epsilon: epsilon, reducer: reducer)
+        // running ← (1 − momentum)·running + momentum·batch, with the unbiased batch variance.
+        let unbiased = statistics.unbiasedVariance
+        let (mean, variance) = (runningMean.tensor.pointer, runningVariance.tensor.pointer)
+        for c in 0..<features {
+            mean[c] = (1 - momentum) * mean[c] + momentum * Float(statistics.mean[c])
+            variance[c] = (1 - momentum) * variance[c] + momentum * Float(unbiased[c])
+        }
+        if case let .int64(n) = batchesTracked.value { batchesTracked.value = .int64(n + 1) }
+        return y
+    }
+
+    /// With fixed statistics batch norm is a per-channel affine map, built from differentiable operations
+    /// (so an evaluation-mode critic supports second derivatives).
+    private func evaluationForward(_ x: Tensor) throws -> Tensor {
+        let inverseStd = Tensor(uninitialized: [features])
+        for c in 0..<features { inverseStd.pointer[c] = 1 / (runningVariance.tensor.pointer[c] + epsilon).squareRoot() }
+        let scale = try weight.map { try multiply($0.value, inverseStd) } ?? inverseStd
+        let meanTimesScale = try multiply(runningMean.tensor, scale)
+        let shift = try bias.map { try subtract($0.value, meanTimesScale) } ?? meanTimesScale.negated()
+        return try addChannels(multiplyChannels(x, scale), shift)
+    }
+}
+
+/// Batch norm over `(N, C)` (or `(N, C, L)`) inputs.
+public final class BatchNorm1d: BatchNorm {
+    public init(_ features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true) {
+        super.init(features: features, epsilon: epsilon, momentum: momentum, affine: affine, ranks: [2, 3])
+    }
+}
+
+/// Batch norm over `(N, C, H, W)` inputs.
+public final class BatchNorm2d: BatchNorm {
+    public init(_ features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true) {
+        super.init(features: features, epsilon: epsilon, momentum: momentum, affine: affine, ranks: [4])
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Spectral normalisation as `torch.nn.utils.spectral_norm` does it: the layer's weight becomes
+/// `weight_orig / σ`, σ estimated as uᵀ·W·v with one power iteration per training forward; u and v are
+/// buffers (`weight_u`, `weight_v`), and evaluation uses them as stored.
+public final class SpectralNormalization {
+    let u: Buffer  // (out)
+    let v: Buffer  // (in·k·k)
+    public let epsilon: Float
+    public let powerIterations: Int
+
+    init(u: Buffer, v: Buffer, epsilon: Float, powerIterations: Int) {
+        self.u = u
+        self.v = v
+        self.epsilon = epsilon
+        self.powerIterations = powerIterations
+    }
+
+    /// W / σ(W), differentiable in W; u and v are constants of the step (PyTorch clones them).
+    func normalize(_ weight: Tensor, training: Bool) throws -> Tensor {
+        let rows = weight.shape[0], columns = weight.count / rows
+        let (u, v) = (self.u.tensor, self.v.tensor)
+        if training {
+            GradientMode.withoutGradients {
+                for _ in 0..<powerIterations {
+                    // v ← normalize(Wᵀu), u ← normalize(W·v)
+                    Kernels.gemm(transposeA: true, transposeB: false, m: columns, n: 1, k: rows, weight.pointer, u.pointer, v.pointer)
+                    normalizeInPlace(v)
+                    Kernels.gemm(transposeA: false, transposeB: false, m: rows, n: 1, k: columns, weight.pointer, v.pointer, u.pointer)
+                    normalizeInPlace(u)
+                }
+            }
+        }
+        let matrix = try weight.reshaped(to: [rows, columns])
+        let weightTimesV = try matmul(matrix, v.detached().reshaped(to: [columns, 1]))  // (rows, 1)
+        let sigma = try multiply(weightTimesV, u.detached().reshaped(to: [rows, 1])).sum()
+        return try divide(weight, byScalar: sigma)
+    }
+
+    /// x / max(‖x‖, ε), as `torch.nn.functional.normalize`.
+    private func normalizeInPlace(_ x: Tensor) {
+        let norm = Float(Kernels.dot(x.pointer, x.pointer, count: x.count).squareRoot())
+        let scale = 1 / max(norm, epsilon)
+        Kernels.affine(x.pointer, scale: scale, shift: 0, into: x.pointer, count: x.count)
+    }
+}
+
+/// Puts `layer` under spectral norm: `weight` becomes `weight_orig`, and buffers `weight_u` `(out)` and
+/// `weight_v` `(in·k·k)` start as normalised N(0, 1) draws. Returns the layer, as PyTorch does.
+@discardableResult
+public func spectralNorm<Layer: WeightLayer>(
+    _ layer: Layer, powerIterations: Int = 1, epsilon: Float = 1e-12, generator: RandomGenerator = DefaultGenerator.shared
+) throws -> Layer {
+    guard layer.spectralNormalization == nil, let weight = layer.unregisterParameter(named: "weight") else {
+        throw ModuleError.invalidConfiguration("spectral norm is already applied to this layer")
+    }
+    guard !(layer is ConvTranspose2d) else {
+        throw ModuleError.invalidConfiguration("spectral norm of ConvTranspose2d (dim 1) is not supported")
+    }
+    layer.register(weight, as: "weight_orig")
+    let rows = weight.shape[0], columns = weight.value.count / rows
+    let u = Tensor(uninitialized: [rows]), v = Tensor(uninitialized: [columns])
+    generator.fillNormal(u)
+    generator.fillNormal(v)
+    let normalization = SpectralNormalization(
+        u: Buffer(.float32(u)), v: Buffer(.float32(v)), epsilon: epsilon, powerIterations: powerIterations)
+    for x in [u, v] {
+        let norm = Float(Kernels.dot(x.pointer, x.pointer, count: x.count).squareRoot())
+        Kernels.affine(x.pointer, scale: 1 / max(norm, epsilon), shift: 0, into: x.pointer, count: x.count)
+    }
+    layer.register(normalization.u, as: "weight_u")
+    layer.register(normalization.v, as: "weight_v")
+    layer.spectralNormalization = normalization
+    return layer
+}

@@ -1,0 +1,102 @@
+/// A layer with a weight and an optional bias whose weight may be reparametrised by spectral norm:
+/// the base of Linear, Conv2d and ConvTranspose2d.
+open class WeightLayer: Module {
+    /// The trained weight: `weight`, or `weight_orig` under spectral norm.
+    public let weight: Parameter
+    public let bias: Parameter?
+    /// Set by `spectralNorm(_:)`.
+    public internal(set) var spectralNormalization: SpectralNormalization?
+
+    init(weight: Tensor, bias: Tensor?) {
+        self.weight = Parameter(weight)
+        self.bias = bias.map(Parameter.init)
+        super.init()
+        register(self.weight, as: "weight")
+        if let bias = self.bias { register(bias, as: "bias") }
+    }
+
+    /// The weight the forward pass uses: W, or W / σ(W) under spectral norm (updating u and v in training).
+    public func effectiveWeight() throws -> Tensor {
+        guard let spectralNormalization else { return weight.value }
+        return try spectralNormalization.normalize(weight.value, training: isTraining)
+    }
+
+    /// Adds the bias per output channel, when there is one.
+    func addingBias(_ y: Tensor) throws -> Tensor {
+        guard let bias else { return y }
+        return try addChannels(y, bias.value)
+    }
+}
+
+/// y = x·Wᵀ + b. Weight `(out, in)`, bias `(out)`; input `(N, in)`, output `(N, out)`.
+public final class Linear: WeightLayer {
+    public let inFeatures: Int
+    public let outFeatures: Int
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: RandomGenerator = DefaultGenerator.shared) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        let w = Tensor(uninitialized: [outFeatures, inFeatures])
+        Initializer.pytorchDefault(w, fanIn: inFeatures, generator: generator)
+        let b = bias ? Tensor(uninitialized: [outFeatures]) : nil
+        if let b { Initializer.pytorchDefault(b, fanIn: inFeatures, generator: generator) }
+        super.init(weight: w, bias: b)
+    }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank == 2, x.shape[1] == inFeatures else {
+            throw TensorError.shapeMismatch(
+                operation: "Linear(\(inFeatures), \(outFeatures))", detail: "expected input (N, \(inFeatures)), got \(shapeText(x.shape))")
+        }
+        return try addingBias(matmul(x, effectiveWeight(), transposeB: true))
+    }
+}
+
+/// PyTorch's Conv2d with a square kernel. Weight `(out, in, k, k)`; input `(N, in, H, W)`.
+public final class Conv2d: WeightLayer {
+    public let stride: Int
+    public let padding: Int
+
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+        generator: RandomGenerator = DefaultGenerator.shared
+    ) {
+        self.stride = stride
+        self.padding = padding
+        let fanIn = inChannels * kernelSize * kernelSize
+        let w = Tensor(uninitialized: [outChannels, inChannels, kernelSize, kernelSize])
+        Initializer.pytorchDefault(w, fanIn: fanIn, generator: generator)
+        let b = bias ? Tensor(uninitialized: [outChannels]) : nil
+        if let b { Initializer.pytorchDefault(b, fanIn: fanIn, generator: generator) }
+        super.init(weight: w, bias: b)
+    }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        try addingBias(conv2d(x, effectiveWeight(), stride: stride, padding: padding))
+    }
+}
+
+/// PyTorch's ConvTranspose2d with a square kernel and no output padding. Weight `(in, out, k, k)`.
+public final class ConvTranspose2d: WeightLayer {
+    public let stride: Int
+    public let padding: Int
+
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+        generator: RandomGenerator = DefaultGenerator.shared
+    ) {
+        self.stride = stride
+        self.padding = padding
+        // PyTorch computes fan_in from dimension 1 of the weight, which for a transposed conv is `out`.
+        let fanIn = outChannels * kernelSize * kernelSize
+        let w = Tensor(uninitialized: [inChannels, outChannels, kernelSize, kernelSize])
+        Initializer.pytorchDefault(w, fanIn: fanIn, generator: generator)
+        let b = bias ? Tensor(uninitialized: [outChannels]) : nil
+        if let b { Initializer.pytorchDefault(b, fanIn: fanIn, generator: generator) }
+        super.init(weight: w, bias: b)
+    }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        try addingBias(convTranspose2d(x, effectiveWeight(), stride: stride, padding: padding))
+    }
+}

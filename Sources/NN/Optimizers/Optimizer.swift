@@ -1,0 +1,44 @@
+/// An optimiser over a `ParameterArena`: its state lives in arenas of the same layout, so a step is one loop.
+public protocol Optimizer: AnyObject {
+    var arena: ParameterArena { get }
+    var learningRate: Float { get set }
+    /// Steps taken so far (PyTorch's per-parameter `step`, the same for every parameter here).
+    var stepCount: Int { get set }
+    /// Named state arenas (`exp_avg`, `exp_avg_sq`, `square_avg`), each laid out like the parameter arena.
+    var stateArenas: [(name: String, values: Tensor)] { get }
+    /// Applies one update from the gradients in `arena.gradients`.
+    func step()
+}
+
+extension Optimizer {
+    /// Per-parameter state under PyTorch-like names: `<parameter>.<state>`, e.g. `model.0.weight.exp_avg`.
+    public func stateDict() -> StateDict {
+        var dict = StateDict()
+        for (name, values) in stateArenas {
+            for ((parameterName, parameter), offset) in zip(arena.parameters, arena.offsets) {
+                let view = Tensor(shape: parameter.shape, storage: values.storage, offset: offset)
+                dict["\(parameterName).\(name)"] = StateTensor(view)
+            }
+        }
+        dict["step"] = StateTensor(shape: [], values: .int64([Int64(stepCount)]))
+        return dict
+    }
+
+    /// Restores state written by `stateDict()`; every entry must be present with the right shape.
+    public func loadStateDict(_ dict: StateDict) throws {
+        for (name, values) in stateArenas {
+            for ((parameterName, parameter), offset) in zip(arena.parameters, arena.offsets) {
+                let key = "\(parameterName).\(name)"
+                guard let entry = dict[key] else { throw ModuleError.missingTensor(key) }
+                guard entry.shape == parameter.shape, case let .float32(v) = entry.values else {
+                    throw ModuleError.shapeMismatch(name: key, expected: parameter.shape, found: entry.shape)
+                }
+                v.withUnsafeBufferPointer { (values.pointer + offset).update(from: $0.baseAddress!, count: v.count) }
+            }
+        }
+        guard case let .int64(step)? = dict["step"]?.values, let first = step.first else {
+            throw ModuleError.missingTensor("step")
+        }
+        stepCount = Int(first)
+    }
+}

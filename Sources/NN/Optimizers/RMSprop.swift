@@ -1,0 +1,30 @@
+/// RMSprop with PyTorch's update rule and defaults (`torch.optim.RMSprop`, not centred, no momentum):
+/// s ← α·s + (1 − α)·g²; p ← p − lr · g / (√s + ε).
+public final class RMSprop: Optimizer {
+    public let arena: ParameterArena
+    public var learningRate: Float
+    public let alpha: Float
+    public let epsilon: Float
+    public var stepCount = 0
+    let squareAverage: Tensor  // square_avg, (arena)
+
+    public init(_ arena: ParameterArena, learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8) {
+        self.arena = arena
+        self.learningRate = learningRate
+        self.alpha = alpha
+        self.epsilon = epsilon
+        squareAverage = Tensor(zeros: [arena.count])
+    }
+
+    public var stateArenas: [(name: String, values: Tensor)] { [("square_avg", squareAverage)] }
+
+    public func step() {
+        stepCount += 1
+        let (p, g, s) = (arena.values.pointer, arena.gradients.pointer, squareAverage.pointer)
+        let (alpha, epsilon, rate) = (self.alpha, self.epsilon, learningRate)
+        for i in 0..<arena.count {
+            s[i] = alpha * s[i] + (1 - alpha) * g[i] * g[i]
+            p[i] -= rate * (g[i] / (s[i].squareRoot() + epsilon))
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// A model's trainable values in one contiguous buffer, and their gradients in a second with the same
+/// layout (as llm.c does). Each parameter becomes a view: an optimiser step is one loop over the arena, a
+/// gradient bucket is a slice of it, and an allreduce needs no packing.
+public final class ParameterArena {
+    public let parameters: [(name: String, parameter: Parameter)]
+    /// Offset of each parameter within the arena, in floats, in `parameters` order.
+    public let offsets: [Int]
+    public let count: Int
+    /// All trainable values: `(count)`.
+    public let values: Tensor
+    /// All gradients, same layout: `(count)`.
+    public let gradients: Tensor
+
+    /// Moves `module`'s parameters into a new arena; the module keeps working, now on the arena's memory.
+    public init(_ module: Module) {
+        parameters = module.namedParameters()
+        var offsets: [Int] = []
+        var total = 0
+        for (_, parameter) in parameters {
+            offsets.append(total)
+            // Each parameter starts on a 16-float (64-byte) boundary, so vector loops over it stay aligned.
+            total += (parameter.value.count + 15) & ~15
+        }
+        self.offsets = offsets
+        count = total
+        values = Tensor(zeros: [total])
+        gradients = Tensor(zeros: [total])
+        for ((_, parameter), offset) in zip(parameters, offsets) {
+            let view = Tensor(shape: parameter.shape, storage: values.storage, offset: offset)
+            view.pointer.update(from: parameter.value.pointer, count: view.count)
+            view.requiringGrad()
+            view.grad = Tensor(shape: parameter.shape, storage: gradients.storage, offset: offset)
+            parameter.value = view
+        }
+    }
+
+    /// Sets every gradient to zero (PyTorch's `zero_grad(set_to_none=False)`).
+    public func zeroGradients() { gradients.pointer.update(repeating: 0, count: count) }
+
+    /// Clamps every value to `range`: WGAN's weight clipping.
+    public func clamp(to range: ClosedRange<Float>) {
+        let (low, high) = (range.lowerBound, range.upperBound)
+        Kernels.map(values.pointer, into: values.pointer, count: count) { Swift.min(Swift.max($0, low), high) }
+    }
+
+    /// The L2 norm of all gradients, in Double.
+    public var gradientNorm: Double { Kernels.dot(gradients.pointer, gradients.pointer, count: count).squareRoot() }
+}

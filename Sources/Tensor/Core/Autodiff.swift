@@ -1,0 +1,188 @@
+/// A backward rule: given the gradient of the loss with respect to a node's output, the gradients with
+/// respect to each of its inputs (nil where an input needs none). Rules are written with the same
+/// recorded operations as the forward pass, so with `createGraph` their results can be differentiated again.
+public typealias BackwardRule = (_ gradient: Tensor, _ node: Node) throws -> [Tensor?]
+
+/// One entry of the tape: which operation made a tensor, from which inputs, and how to differentiate it.
+public final class Node {
+    public let operation: String
+    public let inputs: [Tensor]
+    /// Position on the tape; backward visits nodes from the newest to the oldest.
+    let sequence: Int
+    let rule: BackwardRule
+    /// The tensor this node produced. Weak, because that tensor owns the node; while a backward pass can
+    /// reach this node, its output is alive (it is a later node's input or the root).
+    public private(set) weak var output: Tensor?
+    /// For the backward pass under way: which inputs a gradient is wanted for. Rules skip the others
+    /// (PyTorch's `needs_input_grad`), so `grad(of:withRespectTo:)` does not compute unused weight gradients.
+    public internal(set) var needsInputGradient: [Bool] = []
+
+    init(operation: String, inputs: [Tensor], sequence: Int, rule: @escaping BackwardRule, output: Tensor) {
+        self.operation = operation
+        self.inputs = inputs
+        self.sequence = sequence
+        self.rule = rule
+        self.output = output
+    }
+}
+
+/// Whether operations are recorded on the tape. Off inside `withoutGradients` and during a backward pass
+/// without `createGraph`. SwiftGAN trains on one thread per process (one MPI rank), so this is a plain flag.
+public enum GradientMode {
+    nonisolated(unsafe) public private(set) static var isEnabled = true
+    nonisolated(unsafe) static var nextSequence = 0
+
+    /// Runs `body` without recording (PyTorch's `torch.no_grad()`).
+    public static func withoutGradients<T>(_ body: () throws -> T) rethrows -> T {
+        try with(enabled: false, body)
+    }
+
+    static func with<T>(enabled: Bool, _ body: () throws -> T) rethrows -> T {
+        let saved = isEnabled
+        isEnabled = enabled
+        defer { isEnabled = saved }
+        return try body()
+    }
+}
+
+extension Tensor {
+    /// Records `result` as the output of `operation` on `inputs` when any input needs a gradient.
+    /// Custom operations call this too: it is the one way onto the tape.
+    @discardableResult
+    public static func record(
+        _ result: Tensor, operation: String, inputs: [Tensor], rule: @escaping BackwardRule
+    ) -> Tensor {
+        guard GradientMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return result }
+        GradientMode.nextSequence += 1
+        result.gradientFunction = Node(
+            operation: operation, inputs: inputs, sequence: GradientMode.nextSequence, rule: rule, output: result)
+        result.requiresGrad = true
+        return result
+    }
+
+    /// Accumulates d(self)/d(leaf) into every leaf's `grad` (PyTorch's `loss.backward()`). `self` must be a
+    /// scalar unless `gradient` (the seed, shaped like `self`) is given.
+    public func backward(gradient seed: Tensor? = nil) throws {
+        let seed = try seed ?? Tensor.seed(for: self, operation: "backward")
+        let leafGradients = try Autodiff.propagate(roots: [(self, seed)], createGraph: false)
+        for (leaf, gradient) in leafGradients {
+            if let existing = leaf.grad {
+                Kernels.add(existing.pointer, gradient.pointer, into: existing.pointer, count: existing.count)
+            } else {
+                leaf.grad = gradient.copy()
+            }
+        }
+    }
+
+    fileprivate static func seed(for output: Tensor, operation: String) throws -> Tensor {
+        guard output.count == 1 else {
+            throw TensorError.invalidArgument(
+                operation: operation,
+                detail: "a gradient seed is needed for a non-scalar output of shape \(describe(output.shape))")
+        }
+        return Tensor(repeating: 1, shape: output.shape)
+    }
+}
+
+/// d(outputs · seeds)/d(inputs) for each input, without touching any `grad` (PyTorch's `torch.autograd.grad`).
+/// With `createGraph`, the returned gradients are themselves on the tape, so a loss built from them
+/// (WGAN-GP's penalty) can be differentiated with respect to the parameters.
+public func grad(
+    of outputs: [Tensor], withRespectTo inputs: [Tensor], seeds: [Tensor]? = nil, createGraph: Bool = false
+) throws -> [Tensor] {
+    let seeds = try seeds ?? outputs.map { try Tensor.seed(for: $0, operation: "grad") }
+    guard seeds.count == outputs.count else {
+        throw TensorError.invalidArgument(operation: "grad", detail: "\(seeds.count) seeds for \(outputs.count) outputs")
+    }
+    for input in inputs where !input.requiresGrad {
+        throw TensorError.notDifferentiable(detail: "grad: an input of shape \(describe(input.shape)) does not require grad")
+    }
+    let found = try Autodiff.propagate(
+        roots: Array(zip(outputs, seeds)), createGraph: createGraph, targets: inputs)
+    var byIdentity: [ObjectIdentifier: Tensor] = [:]
+    for (tensor, gradient) in found { byIdentity[ObjectIdentifier(tensor)] = gradient }
+    return inputs.map { byIdentity[ObjectIdentifier($0)] ?? Tensor(zeros: $0.shape) }
+}
+
+/// The single-output form of `grad(of:withRespectTo:seeds:createGraph:)`.
+public func grad(of output: Tensor, withRespectTo input: Tensor, seed: Tensor? = nil, createGraph: Bool = false)
+    throws -> Tensor
+{
+    try grad(of: [output], withRespectTo: [input], seeds: seed.map { [$0] }, createGraph: createGraph)[0]
+}
+
+enum Autodiff {
+    /// Walks the tape from `roots` back to the leaves (or to `targets`) and returns each reached tensor's
+    /// total gradient: leaves when `targets` is nil, otherwise exactly the targets reached.
+    static func propagate(
+        roots: [(Tensor, Tensor)], createGraph: Bool, targets: [Tensor]? = nil
+    ) throws -> [(Tensor, Tensor)] {
+        for (output, seed) in roots where output.shape != seed.shape {
+            throw TensorError.shapeMismatch(
+                operation: "backward", detail: "seed \(describe(seed.shape)) for output \(describe(output.shape))")
+        }
+        let targetIDs = targets.map { Set($0.map(ObjectIdentifier.init)) }
+        var nodeGradients: [ObjectIdentifier: Tensor] = [:]
+        var leafGradients: [ObjectIdentifier: (Tensor, Tensor)] = [:]
+
+        func accumulate(_ gradient: Tensor, into tensor: Tensor) throws {
+            guard tensor.requiresGrad else { return }
+            if targetIDs?.contains(ObjectIdentifier(tensor)) ?? (tensor.gradientFunction == nil) {
+                let key = ObjectIdentifier(tensor)
+                let total = try leafGradients[key].map { try add($0.1, gradient) } ?? gradient
+                leafGradients[key] = (tensor, total)
+                // A target may itself be an intermediate result; nothing before it is wanted through it.
+                if targetIDs != nil { return }
+            }
+            guard let node = tensor.gradientFunction else { return }
+            let key = ObjectIdentifier(node)
+            nodeGradients[key] = try nodeGradients[key].map { try add($0, gradient) } ?? gradient
+        }
+
+        try GradientMode.with(enabled: createGraph) {
+            for (output, seed) in roots { try accumulate(seed, into: output) }
+            for node in tapeOrder(from: roots.map(\.0), stoppingAt: targetIDs) {
+                guard let gradient = nodeGradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                let inputGradients = try node.rule(gradient, node)
+                for (index, inputGradient) in inputGradients.enumerated() where node.needsInputGradient[index] {
+                    guard let inputGradient else { continue }
+                    let input = node.inputs[index]
+                    guard inputGradient.shape == input.shape else {
+                        throw TensorError.shapeMismatch(
+                            operation: "backward of \(node.operation)",
+                            detail: "gradient \(describe(inputGradient.shape)) for input \(describe(input.shape))")
+                    }
+                    try accumulate(inputGradient, into: input)
+                }
+            }
+        }
+        return Array(leafGradients.values)
+    }
+
+    /// The nodes reachable from `roots` that lead to a wanted gradient, newest first: the reverse of the
+    /// order in which they were recorded. Sets each node's `needsInputGradient` for this pass.
+    static func tapeOrder(from roots: [Tensor], stoppingAt targets: Set<ObjectIdentifier>?) -> [Node] {
+        var seen: Set<ObjectIdentifier> = []
+        var nodes: [Node] = []
+        var stack = roots
+        while let tensor = stack.popLast() {
+            if let targets, targets.contains(ObjectIdentifier(tensor)) { continue }
+            guard let node = tensor.gradientFunction, seen.insert(ObjectIdentifier(node)).inserted else { continue }
+            nodes.append(node)
+            stack.append(contentsOf: node.inputs.filter(\.requiresGrad))
+        }
+        nodes.sort { $0.sequence < $1.sequence }
+        // Oldest first, so an input's node is decided before the nodes that consume it.
+        var leadsToTarget: Set<ObjectIdentifier> = []
+        for node in nodes {
+            node.needsInputGradient = node.inputs.map { input in
+                guard input.requiresGrad else { return false }
+                guard let targets else { return true }
+                if targets.contains(ObjectIdentifier(input)) { return true }
+                return input.gradientFunction.map { leadsToTarget.contains(ObjectIdentifier($0)) } ?? false
+            }
+            if node.needsInputGradient.contains(true) { leadsToTarget.insert(ObjectIdentifier(node)) }
+        }
+        return nodes.filter { leadsToTarget.contains(ObjectIdentifier($0)) }.reversed()
+    }
+}

@@ -1,0 +1,279 @@
+import Foundation
+
+/// Every operation's backward rule, in one place. A rule receives the gradient with respect to the node's
+/// output and returns one gradient per input (nil where that input needs none). Rules are written with
+/// the recorded operations themselves, so with `createGraph: true` they are differentiable again; the
+/// fused rules at the end (batch norm, the cross-entropy losses) are first-order only and say so.
+enum Derivatives {
+    // MARK: - Arithmetic
+
+    static let ofAdd: BackwardRule = { g, _ in [g, g] }
+
+    static let ofSubtract: BackwardRule = { g, node in [g, node.needs(1) ? g.negated() : nil] }
+
+    static let ofMultiply: BackwardRule = { g, node in
+        let (a, b) = (node.inputs[0], node.inputs[1])
+        return [
+            node.needs(0) ? try multiply(g, b) : nil,
+            node.needs(1) ? try multiply(g, a) : nil,
+        ]
+    }
+
+    static let ofDivide: BackwardRule = { g, node in
+        let (a, b) = (node.inputs[0], node.inputs[1])
+        return [
+            node.needs(0) ? try divide(g, b) : nil,
+            // d(a/b)/db = −a / b²
+            node.needs(1) ? try divide(multiply(g, a), multiply(b, b)).negated() : nil,
+        ]
+    }
+
+    static let ofDivideByScalar: BackwardRule = { g, node in
+        let (x, s) = (node.inputs[0], node.inputs[1])
+        return [
+            node.needs(0) ? try divide(g, byScalar: s) : nil,
+            // d(x/s)/ds = −Σ g·x / s²
+            node.needs(1)
+                ? try divide(multiply(g, x).sum().reshaped(to: s.shape), multiply(s, s)).negated()
+                : nil,
+        ]
+    }
+
+    static func ofScale(_ c: Float) -> BackwardRule { { g, _ in [g.scaled(by: c)] } }
+
+    static let ofShift: BackwardRule = { g, _ in [g] }
+
+    static func ofPow(_ p: Float) -> BackwardRule {
+        { g, node in
+            let x = node.inputs[0]
+            let slope = p == 2 ? x.scaled(by: 2) : x.pow(p - 1).scaled(by: p)
+            return [try multiply(g, slope)]
+        }
+    }
+
+    static let ofSquareRoot: BackwardRule = { g, node in [try divide(g.scaled(by: 0.5), node.result())] }
+
+    // MARK: - Activations
+
+    static func ofLeakyRelu(_ slope: Float) -> BackwardRule {
+        { g, node in [leakyReluGradient(g, input: node.inputs[0], slope: slope)] }
+    }
+
+    /// The mask does not depend smoothly on x, so only the upstream gradient has a derivative.
+    static func ofLeakyReluGradient(_ slope: Float) -> BackwardRule {
+        { g, node in [leakyReluGradient(g, input: node.inputs[1], slope: slope), nil] }
+    }
+
+    static let ofTanh: BackwardRule = { g, node in [tanhGradient(g, output: try node.result())] }
+
+    /// r = u·(1 − y²): dr/du = 1 − y², dr/dy = −2·u·y.
+    static let ofTanhGradient: BackwardRule = { g, node in
+        let (u, y) = (node.inputs[0], node.inputs[1])
+        return [
+            node.needs(0) ? tanhGradient(g, output: y) : nil,
+            node.needs(1) ? try multiply(multiply(g, u), y.scaled(by: -2)) : nil,
+        ]
+    }
+
+    static let ofSigmoid: BackwardRule = { g, node in [sigmoidGradient(g, output: try node.result())] }
+
+    /// r = u·y·(1 − y): dr/du = y·(1 − y), dr/dy = u·(1 − 2y).
+    static let ofSigmoidGradient: BackwardRule = { g, node in
+        let (u, y) = (node.inputs[0], node.inputs[1])
+        return [
+            node.needs(0) ? sigmoidGradient(g, output: y) : nil,
+            node.needs(1) ? try multiply(multiply(g, u), y.scaled(by: -2).shifted(by: 1)) : nil,
+        ]
+    }
+
+    // MARK: - Linear algebra
+
+    /// C = op(A)·op(B). Each case is the matrix-calculus identity for its transposes.
+    static func ofMatmul(transposeA: Bool, transposeB: Bool) -> BackwardRule {
+        { g, node in
+            let (a, b) = (node.inputs[0], node.inputs[1])
+            let needA = node.needs(0), needB = node.needs(1)
+            switch (transposeA, transposeB) {
+            case (false, false):  // dA = G·Bᵀ, dB = Aᵀ·G
+                return [needA ? try matmul(g, b, transposeB: true) : nil,
+                        needB ? try matmul(a, g, transposeA: true) : nil]
+            case (false, true):  // C = A·Bᵀ: dA = G·B, dB = Gᵀ·A
+                return [needA ? try matmul(g, b) : nil,
+                        needB ? try matmul(g, a, transposeA: true) : nil]
+            case (true, false):  // C = Aᵀ·B: dA = B·Gᵀ, dB = A·G
+                return [needA ? try matmul(b, g, transposeB: true) : nil,
+                        needB ? try matmul(a, g) : nil]
+            case (true, true):  // C = Aᵀ·Bᵀ: dA = Bᵀ·Gᵀ, dB = Gᵀ·Aᵀ
+                return [needA ? try matmul(b, g, transposeA: true, transposeB: true) : nil,
+                        needB ? try matmul(g, a, transposeA: true, transposeB: true) : nil]
+            }
+        }
+    }
+
+    // MARK: - Per-channel operations
+
+    static let ofAddChannels: BackwardRule = { g, node in [g, node.needs(1) ? try sumChannels(g) : nil] }
+
+    static let ofMultiplyChannels: BackwardRule = { g, node in
+        let (x, v) = (node.inputs[0], node.inputs[1])
+        return [
+            node.needs(0) ? try multiplyChannels(g, v) : nil,
+            node.needs(1) ? try sumChannels(multiply(g, x)) : nil,
+        ]
+    }
+
+    static func ofSumChannels(_ shape: [Int]) -> BackwardRule { { g, _ in [try expandChannels(g, to: shape)] } }
+
+    static let ofExpandChannels: BackwardRule = { g, _ in [try sumChannels(g)] }
+
+    // MARK: - Reductions and shapes
+
+    static func ofSum(_ shape: [Int]) -> BackwardRule { { g, _ in [try g.expanded(to: shape)] } }
+
+    static func ofExpand(_ shape: [Int]) -> BackwardRule { { g, _ in [try g.sum().reshaped(to: shape)] } }
+
+    static func ofSumPerSample(_ shape: [Int]) -> BackwardRule { { g, _ in [try g.expandedPerSample(to: shape)] } }
+
+    static let ofExpandPerSample: BackwardRule = { g, _ in [try g.sumPerSample()] }
+
+    static func ofReshape(_ shape: [Int]) -> BackwardRule { { g, _ in [try g.reshaped(to: shape)] } }
+
+    static func ofNarrow(_ range: Range<Int>, channels: Int) -> BackwardRule {
+        { g, _ in [try g.paddedChannels(before: range.lowerBound, after: channels - range.upperBound)] }
+    }
+
+    static func ofPadChannels(_ kept: Range<Int>) -> BackwardRule { { g, _ in [try g.narrowed(channels: kept)] } }
+
+    static func ofConcat(_ ranges: [Range<Int>]) -> BackwardRule {
+        { g, node in try ranges.indices.map { node.needs($0) ? try g.narrowed(channels: ranges[$0]) : nil } }
+    }
+
+    // MARK: - Convolution
+
+    /// y = conv(x, w): dx = convᵀ(dy, w), dw = weightGradient(x, dy).
+    static func ofConvolution(_ geometry: ConvGeometry) -> BackwardRule {
+        { g, node in
+            let (x, w) = (node.inputs[0], node.inputs[1])
+            return [
+                node.needs(0) ? convolutionInputGradient(g, w, geometry: geometry) : nil,
+                node.needs(1) ? convolutionWeightGradient(x, g, geometry: geometry) : nil,
+            ]
+        }
+    }
+
+    /// r = convᵀ(u, w) is linear in each argument: ⟨G, convᵀ(u, w)⟩ = ⟨conv(G, w), u⟩ = ⟨weightGradient(G, u), w⟩.
+    static func ofConvolutionInputGradient(_ geometry: ConvGeometry) -> BackwardRule {
+        { g, node in
+            let (u, w) = (node.inputs[0], node.inputs[1])
+            return [
+                node.needs(0) ? convolution(g, w, geometry: geometry) : nil,
+                node.needs(1) ? convolutionWeightGradient(g, u, geometry: geometry) : nil,
+            ]
+        }
+    }
+
+    /// r = weightGradient(x, u): ⟨G, r⟩ = ⟨x, convᵀ(u, G)⟩ = ⟨conv(x, G), u⟩.
+    static func ofConvolutionWeightGradient(_ geometry: ConvGeometry) -> BackwardRule {
+        { g, node in
+            let (x, u) = (node.inputs[0], node.inputs[1])
+            return [
+                node.needs(0) ? convolutionInputGradient(u, g, geometry: geometry) : nil,
+                node.needs(1) ? convolution(x, g, geometry: geometry) : nil,
+            ]
+        }
+    }
+
+    // MARK: - Embedding
+
+    static func ofGatherRows(_ indices: [Int], rows: Int) -> BackwardRule {
+        { g, _ in [try scatterAddRows(g, indices: indices, rows: rows)] }
+    }
+
+    static func ofScatterAddRows(_ indices: [Int]) -> BackwardRule { { g, _ in [try gatherRows(g, indices: indices)] } }
+
+    // MARK: - Fused, first-order only
+
+    /// dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)), with the means over every replica's batch;
+    /// dγ = Σ dy·x̂ and dβ = Σ dy over this replica's batch (they are averaged with the other gradients).
+    static func ofBatchNorm(_ saved: BatchNormSaved) -> BackwardRule {
+        { g, node in
+            guard !GradientMode.isEnabled else { throw TensorError.noSecondDerivative(operation: "batchNorm") }
+            let x = node.inputs[0]
+            let layout = try ChannelLayout("batchNorm", x.shape)
+            let channels = layout.channels, s = layout.spatial
+            let (xp, gp) = (x.pointer, g.pointer)
+            // [Σdy (C), Σdy·x̂ (C)]
+            var sums = [Double](repeating: 0, count: 2 * channels)
+            layout.forEachRun { c, start in
+                let mean = saved.mean[c]
+                var dy = 0.0, dyXhat = 0.0
+                for i in start..<(start + s) {
+                    dy += Double(gp[i])
+                    dyXhat += Double(gp[i]) * Double(xp[i] - mean)
+                }
+                sums[c] += dy
+                sums[channels + c] += dyXhat * Double(saved.inverseStd[c])
+            }
+            var gradients: [Tensor?] = [nil]
+            if saved.affine {
+                let weightGradient = Tensor(uninitialized: [channels]), biasGradient = Tensor(uninitialized: [channels])
+                for c in 0..<channels {
+                    weightGradient.pointer[c] = Float(sums[channels + c])
+                    biasGradient.pointer[c] = Float(sums[c])
+                }
+                gradients += [weightGradient, biasGradient]
+            }
+            guard node.needs(0) else { return gradients }
+            try sums.withUnsafeMutableBufferPointer { try saved.reducer.sum($0.baseAddress!, count: $0.count) }
+            let dx = Tensor(uninitialized: x.shape)
+            let dxp = dx.pointer
+            let weight = saved.affine ? node.inputs[1].pointer : nil
+            layout.forEachRun { c, start in
+                let inverseStd = saved.inverseStd[c], mean = saved.mean[c]
+                let meanDy = Float(sums[c] / Double(saved.count))
+                let meanDyXhat = Float(sums[channels + c] / Double(saved.count))
+                let scale = (weight?[c] ?? 1) * inverseStd
+                for i in start..<(start + s) {
+                    let xhat = (xp[i] - mean) * inverseStd
+                    dxp[i] = scale * (gp[i] - meanDy - xhat * meanDyXhat)
+                }
+            }
+            gradients[0] = dx
+            return gradients
+        }
+    }
+
+    /// PyTorch's rule: dp = g · (p − t) / max(p·(1 − p), 1e-12) / n.
+    static let ofBinaryCrossEntropy: BackwardRule = { g, node in
+        guard !GradientMode.isEnabled else { throw TensorError.noSecondDerivative(operation: "binaryCrossEntropy") }
+        let (p, t) = (node.inputs[0], node.inputs[1])
+        let factor = g.item / Float(p.count)
+        let dp = elementwise(p, t) {
+            Kernels.zip($0, $1, into: $2, count: $3) { p, t in factor * (p - t) / max((1 - p) * p, 1e-12) }
+        }
+        return [dp, nil]
+    }
+
+    /// dx = g · (σ(x) − t) / n.
+    static let ofBinaryCrossEntropyWithLogits: BackwardRule = { g, node in
+        guard !GradientMode.isEnabled else {
+            throw TensorError.noSecondDerivative(operation: "binaryCrossEntropyWithLogits")
+        }
+        let (x, t) = (node.inputs[0], node.inputs[1])
+        let factor = g.item / Float(x.count)
+        let dx = elementwise(x, t) { Kernels.zip($0, $1, into: $2, count: $3) { x, t in factor * (stableSigmoid(x) - t) } }
+        return [dx, nil]
+    }
+}
+
+extension Node {
+    /// Whether the pass under way wants the gradient of input `index`.
+    @inline(__always) func needs(_ index: Int) -> Bool { needsInputGradient[index] }
+
+    /// The node's output, which is alive whenever the node is being differentiated.
+    func result() throws -> Tensor {
+        guard let output else { throw TensorError.notDifferentiable(detail: "\(operation)'s output was released") }
+        return output
+    }
+}
+

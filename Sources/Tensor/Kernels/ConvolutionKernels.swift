@@ -1,0 +1,49 @@
+extension Kernels {
+    /// y = conv(x, w): im2col over the whole batch, then one GEMM.
+    /// - Parameters: x `(N, C, H, W)`; w `(O, C, k, k)`; y `(N, O, OH, OW)`.
+    public static func convolution(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        let positions = batch * g.outputPlane
+        let columns = Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
+        let product = Storage(count: g.outputChannels * positions)  // (O, N·OH·OW)
+        im2col(x, batch: batch, geometry: g, into: columns.base)
+        gemm(
+            transposeA: false, transposeB: false, m: g.outputChannels, n: positions, k: g.patchSize,
+            w, columns.base, product.base)
+        swapOuterAxes(product.base, outer: g.outputChannels, inner: batch, run: g.outputPlane, into: y)
+    }
+
+    /// dx = convᵀ(dy, w), the input gradient of `convolution` and the forward pass of ConvTranspose2d.
+    /// - Parameters: dy `(N, O, OH, OW)`; w `(O, C, k, k)`; dx `(N, C, H, W)`.
+    public static func convolutionInputGradient(
+        _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
+        into dx: UnsafeMutablePointer<Float>
+    ) {
+        let positions = batch * g.outputPlane
+        let gathered = Storage(count: g.outputChannels * positions)  // (O, N·OH·OW)
+        let columns = Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
+        swapOuterAxes(dy, outer: batch, inner: g.outputChannels, run: g.outputPlane, into: gathered.base)
+        gemm(
+            transposeA: true, transposeB: false, m: g.patchSize, n: positions, k: g.outputChannels,
+            w, gathered.base, columns.base)
+        col2im(columns.base, batch: batch, geometry: g, into: dx)
+    }
+
+    /// dw = Σ over batch and positions of dy ⊗ patches(x), the weight gradient of `convolution`.
+    /// - Parameters: x `(N, C, H, W)`; dy `(N, O, OH, OW)`; dw `(O, C, k, k)`.
+    public static func convolutionWeightGradient(
+        _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
+        into dw: UnsafeMutablePointer<Float>
+    ) {
+        let positions = batch * g.outputPlane
+        let columns = Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
+        let gathered = Storage(count: g.outputChannels * positions)  // (O, N·OH·OW)
+        im2col(x, batch: batch, geometry: g, into: columns.base)
+        swapOuterAxes(dy, outer: batch, inner: g.outputChannels, run: g.outputPlane, into: gathered.base)
+        gemm(
+            transposeA: false, transposeB: true, m: g.outputChannels, n: g.patchSize, k: positions,
+            gathered.base, columns.base, dw)
+    }
+}

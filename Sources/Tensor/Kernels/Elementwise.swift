@@ -1,0 +1,75 @@
+import Foundation
+
+/// Loops over raw float buffers. The Tensor target builds with `-Ounchecked`, so these compile to
+/// plain vectorised loops; every operation's forward and backward pass ends up in one of them.
+public enum Kernels {
+    @inlinable public static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count { y[i] = a[i] + b[i] }
+    }
+
+    @inlinable public static func subtract(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count { y[i] = a[i] - b[i] }
+    }
+
+    @inlinable public static func multiply(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count { y[i] = a[i] * b[i] }
+    }
+
+    @inlinable public static func divide(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count { y[i] = a[i] / b[i] }
+    }
+
+    /// y = a·x + b, elementwise with scalar a and b.
+    @inlinable public static func affine(
+        _ x: UnsafePointer<Float>, scale a: Float, shift b: Float, into y: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count { y[i] = a * x[i] + b }
+    }
+
+    /// Applies `f` to every element; `f` is inlined at each call site.
+    @inlinable public static func map(
+        _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, _ f: (Float) -> Float
+    ) {
+        for i in 0..<count { y[i] = f(x[i]) }
+    }
+
+    /// Combines two buffers elementwise with `f`.
+    @inlinable public static func zip(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int,
+        _ f: (Float, Float) -> Float
+    ) {
+        for i in 0..<count { y[i] = f(a[i], b[i]) }
+    }
+
+    /// Sum of `count` floats, accumulated in Double so that long reductions match PyTorch's to ~1e-7.
+    @inlinable public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
+        // Eight partial sums break the dependency chain so the loop vectorises.
+        var partial = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        var i = 0
+        while i + 8 <= count {
+            partial.0 += Double(x[i]); partial.1 += Double(x[i + 1])
+            partial.2 += Double(x[i + 2]); partial.3 += Double(x[i + 3])
+            partial.4 += Double(x[i + 4]); partial.5 += Double(x[i + 5])
+            partial.6 += Double(x[i + 6]); partial.7 += Double(x[i + 7])
+            i += 8
+        }
+        var total = ((partial.0 + partial.1) + (partial.2 + partial.3)) + ((partial.4 + partial.5) + (partial.6 + partial.7))
+        while i < count { total += Double(x[i]); i += 1 }
+        return total
+    }
+
+    /// Σ a·b in Double.
+    @inlinable public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        var total = 0.0
+        for i in 0..<count { total += Double(a[i]) * Double(b[i]) }
+        return total
+    }
+}

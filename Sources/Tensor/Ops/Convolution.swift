@@ -1,0 +1,82 @@
+// Three operations close convolution under differentiation: the forward pass, its input gradient
+// (which is also ConvTranspose2d's forward pass) and its weight gradient. Each one's derivative is
+// written with the three of them, so gradients of gradients (WGAN-GP) pass through conv layers.
+
+private func convolutionGeometry(_ operation: String, input x: Tensor, weight w: Tensor, stride: Int, padding: Int)
+    throws -> ConvGeometry
+{
+    try Check.rank(operation, x, [4], "an image batch (N, C, H, W)")
+    try Check.rank(operation, w, [4], "a weight (O, C, k, k)")
+    guard w.shape[2] == w.shape[3], stride >= 1, padding >= 0 else {
+        throw TensorError.invalidArgument(
+            operation: operation, detail: "needs a square kernel, stride ≥ 1 and padding ≥ 0 (weight \(describe(w.shape)))")
+    }
+    guard x.shape[1] == w.shape[1] else {
+        throw TensorError.shapeMismatch(
+            operation: operation, detail: "input \(describe(x.shape)) has \(x.shape[1]) channels, weight \(describe(w.shape)) expects \(w.shape[1])")
+    }
+    let g = ConvGeometry(
+        inputChannels: w.shape[1], outputChannels: w.shape[0], inputHeight: x.shape[2], inputWidth: x.shape[3],
+        kernel: w.shape[2], stride: stride, padding: padding)
+    guard g.outputHeight >= 1, g.outputWidth >= 1, x.shape[2] + 2 * padding >= g.kernel else {
+        throw TensorError.shapeMismatch(operation: operation, detail: "input \(describe(x.shape)) is smaller than the kernel")
+    }
+    return g
+}
+
+/// 2-D cross-correlation as PyTorch's `conv2d` computes it (no bias).
+/// - Parameters: x `(N, C, H, W)`; w `(O, C, k, k)`. Returns `(N, O, OH, OW)`.
+public func conv2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+    let g = try convolutionGeometry("conv2d", input: x, weight: w, stride: stride, padding: padding)
+    return convolution(x, w, geometry: g)
+}
+
+/// PyTorch's `conv_transpose2d` (no bias, no output padding): the input gradient of a conv2d whose weight is w.
+/// - Parameters: x `(N, C, H, W)`; w `(C, O, k, k)` (PyTorch's ConvTranspose2d layout). Returns `(N, O, OH, OW)`
+///   with OH = (H − 1)·stride − 2·padding + k.
+public func convTranspose2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+    try Check.rank("convTranspose2d", x, [4], "an image batch (N, C, H, W)")
+    try Check.rank("convTranspose2d", w, [4], "a weight (C, O, k, k)")
+    guard x.shape[1] == w.shape[0] else {
+        throw TensorError.shapeMismatch(
+            operation: "convTranspose2d",
+            detail: "input \(describe(x.shape)) has \(x.shape[1]) channels, weight \(describe(w.shape)) expects \(w.shape[0])")
+    }
+    let k = w.shape[2]
+    let outH = (x.shape[2] - 1) * stride - 2 * padding + k
+    let outW = (x.shape[3] - 1) * stride - 2 * padding + k
+    guard w.shape[3] == k, stride >= 1, padding >= 0, outH >= 1, outW >= 1 else {
+        throw TensorError.invalidArgument(
+            operation: "convTranspose2d", detail: "input \(describe(x.shape)) and weight \(describe(w.shape)) give no output")
+    }
+    // The convolution that maps the transposed conv's output back to its input.
+    let g = ConvGeometry(
+        inputChannels: w.shape[1], outputChannels: w.shape[0], inputHeight: outH, inputWidth: outW,
+        kernel: k, stride: stride, padding: padding)
+    guard g.outputHeight == x.shape[2], g.outputWidth == x.shape[3] else {
+        throw TensorError.invalidArgument(operation: "convTranspose2d", detail: "inconsistent geometry \(g)")
+    }
+    return convolutionInputGradient(x, w, geometry: g)
+}
+
+func convolution(_ x: Tensor, _ w: Tensor, geometry g: ConvGeometry) -> Tensor {
+    let batch = x.shape[0]
+    let y = Tensor(uninitialized: g.outputShape(batch: batch))
+    Kernels.convolution(x.pointer, w.pointer, batch: batch, geometry: g, into: y.pointer)
+    return Tensor.record(y, operation: "conv2d", inputs: [x, w], rule: Derivatives.ofConvolution(g))
+}
+
+func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry g: ConvGeometry) -> Tensor {
+    let batch = dy.shape[0]
+    let dx = Tensor(uninitialized: g.inputShape(batch: batch))
+    Kernels.convolutionInputGradient(dy.pointer, w.pointer, batch: batch, geometry: g, into: dx.pointer)
+    return Tensor.record(
+        dx, operation: "convTranspose2d", inputs: [dy, w], rule: Derivatives.ofConvolutionInputGradient(g))
+}
+
+func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry g: ConvGeometry) -> Tensor {
+    let dw = Tensor(uninitialized: g.weightShape)
+    Kernels.convolutionWeightGradient(x.pointer, dy.pointer, batch: x.shape[0], geometry: g, into: dw.pointer)
+    return Tensor.record(
+        dw, operation: "conv2dWeightGradient", inputs: [x, dy], rule: Derivatives.ofConvolutionWeightGradient(g))
+}

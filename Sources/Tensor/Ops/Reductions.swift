@@ -1,0 +1,39 @@
+extension Tensor {
+    /// Σ of all elements, as a scalar (shape `[]`).
+    public func sum() -> Tensor {
+        let y = Tensor(scalar: Float(Kernels.sum(pointer, count: count)))
+        return Tensor.record(y, operation: "sum", inputs: [self], rule: Derivatives.ofSum(shape))
+    }
+
+    /// Mean of all elements, as a scalar.
+    public func mean() -> Tensor { sum().scaled(by: 1 / Float(count)) }
+
+    /// A one-element tensor copied to every element of `shape`.
+    public func expanded(to shape: [Int]) throws -> Tensor {
+        try Check.scalar("expanded(to:)", self)
+        let y = Tensor(repeating: pointer[0], shape: shape)
+        return Tensor.record(y, operation: "expand", inputs: [self], rule: Derivatives.ofExpand(self.shape))
+    }
+
+    /// Σ over everything but the first axis: (N, ...) → (N). The per-sample squared norm of a gradient
+    /// is `multiply(g, g).sumPerSample()`.
+    public func sumPerSample() throws -> Tensor {
+        try Check.rank("sumPerSample", self, Set(1...8), "a batch (N, ...)")
+        let batch = shape[0], width = count / Swift.max(batch, 1)
+        let y = Tensor(uninitialized: [batch])
+        for n in 0..<batch { y.pointer[n] = Float(Kernels.sum(pointer + n * width, count: width)) }
+        return Tensor.record(y, operation: "sumPerSample", inputs: [self], rule: Derivatives.ofSumPerSample(shape))
+    }
+
+    /// v[n] copied to every element of sample n of a tensor shaped `shape`: (N) → (N, ...).
+    public func expandedPerSample(to shape: [Int]) throws -> Tensor {
+        guard self.shape.count == 1, let batch = shape.first, batch == self.shape[0] else {
+            throw TensorError.shapeMismatch(
+                operation: "expandedPerSample", detail: "\(describe(self.shape)) cannot expand to \(describe(shape))")
+        }
+        let width = shape.reduce(1, *) / Swift.max(batch, 1)
+        let y = Tensor(uninitialized: shape)
+        for n in 0..<batch { (y.pointer + n * width).update(repeating: pointer[n], count: width) }
+        return Tensor.record(y, operation: "expandPerSample", inputs: [self], rule: Derivatives.ofExpandPerSample)
+    }
+}

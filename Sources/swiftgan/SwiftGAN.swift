@@ -1,0 +1,32 @@
+import ArgumentParser
+import CMPI
+import Tensor
+
+@main
+struct SwiftGAN: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "swiftgan",
+        abstract: "Distributed data-parallel GAN training in Swift.",
+        version: version,
+        subcommands: [BenchKernels.self, Version.self])
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print SwiftGAN's version and the libraries it runs on.")
+
+    func run() {
+        print("swiftgan \(SwiftGAN.version)")
+        print("MPI: \(mpiLibraryVersion())")
+    }
+}
+
+/// The MPI implementation's own version string; callable before MPI_Init.
+func mpiLibraryVersion() -> String {
+    var buffer = [CChar](repeating: 0, count: Int(swiftgan_max_library_version_string()))
+    var length: Int32 = 0
+    MPI_Get_library_version(&buffer, &length)
+    let text = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return text.split(separator: "\n").first.map(String.init) ?? text
+}
