@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "swiftgan", targets: ["swiftgan"]),
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "GAN", targets: ["GAN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,14 +27,18 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: uncheckedInRelease),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: uncheckedInRelease),
+        .target(name: "GAN", dependencies: ["NN"]),
+        // Fixture loading, comparisons and gradient checks shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["NN", "Tensor"], path: "Tests/Support"),
         .executableTarget(
             name: "swiftgan",
             dependencies: [
-                "Tensor", "NN", "CMPI", "CBLAS",
+                "Tensor", "NN", "GAN", "CMPI", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"]),
+        .testTarget(name: "GANTests", dependencies: ["GAN", "NN", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
