@@ -65,7 +65,8 @@ def write_safetensors(path, tensors, metadata):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     header, chunks, offset = {}, [], 0
     for name, value in tensors.items():
-        array = np.ascontiguousarray(value.detach().numpy() if torch.is_tensor(value) else value)
+        array = np.asarray(value.detach().numpy() if torch.is_tensor(value) else value)
+        array = np.ascontiguousarray(array).reshape(array.shape)  # ascontiguousarray makes 0-d arrays 1-d
         if array.dtype == np.float64:
             array = array.astype(np.float32)
         dtype = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}[array.dtype]
@@ -119,6 +120,8 @@ def layer_fixtures():
         """Forward, then backward of sum(y * R); stores inputs, parameters, outputs and gradients."""
         cases.append({"name": name, "kind": kind, "args": args or {}})
         x = x.clone().requires_grad_(True)
+        if module is not None:
+            module.zero_grad(set_to_none=True)  # cases share modules (train, then eval): no accumulation
         params = dict(module.named_parameters()) if module is not None else {}
         for pname, p in params.items():
             tensors[f"{name}.param.{pname}"] = p.detach().clone()
@@ -132,7 +135,7 @@ def layer_fixtures():
         tensors[f"{name}.y"] = y.detach()
         tensors[f"{name}.dx"] = x.grad.detach()
         for pname, p in params.items():
-            tensors[f"{name}.grad.{pname}"] = p.grad.detach()
+            tensors[f"{name}.grad.{pname}"] = p.grad.detach().clone()
         if module is not None:
             for bname, b in module.named_buffers():
                 tensors[f"{name}.buffer_after.{bname}"] = b.detach().clone()
