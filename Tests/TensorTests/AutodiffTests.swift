@@ -77,3 +77,17 @@ final class AutodiffTests: XCTestCase {
         XCTAssertEqual(BufferPool.shared.mallocs, before, "a repeated step allocated new buffers")
     }
 }
+
+extension AutodiffTests {
+    /// Gradients with respect to several results on one chain, as PyTorch gives them.
+    func testGradWithRespectToIntermediatesOnOneChain() throws {
+        let x = try Tensor([1, 2], shape: [2]).requiringGrad()
+        let a = x.scaled(by: 3)  // a = 3x
+        let b = try multiply(a.shifted(by: 1), a.shifted(by: 1))  // b = (a + 1)²
+        let loss = b.sum()
+        let (ga, gb, gx) = try { let g = try grad(of: [loss], withRespectTo: [a, b, x]); return (g[0], g[1], g[2]) }()
+        XCTAssertEqual(gb.scalars, [1, 1])
+        XCTAssertEqual(ga.scalars, [8, 14])  // 2(a + 1)
+        XCTAssertEqual(gx.scalars, [24, 42])  // 3 · 2(a + 1)
+    }
+}

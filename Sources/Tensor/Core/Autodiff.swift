@@ -112,8 +112,9 @@ public func grad(of output: Tensor, withRespectTo input: Tensor, seed: Tensor? =
 }
 
 enum Autodiff {
-    /// Walks the tape from `roots` back to the leaves (or to `targets`) and returns each reached tensor's
-    /// total gradient: leaves when `targets` is nil, otherwise exactly the targets reached.
+    /// Walks the tape from `roots` back to the leaves and returns each reached tensor's total gradient:
+    /// leaves when `targets` is nil, otherwise exactly the targets reached (which may be intermediate results,
+    /// several on one chain). Nodes that lead to no wanted gradient are skipped.
     static func propagate(
         roots: [(Tensor, Tensor)], createGraph: Bool, targets: [Tensor]? = nil
     ) throws -> [(Tensor, Tensor)] {
@@ -131,9 +132,8 @@ enum Autodiff {
                 let key = ObjectIdentifier(tensor)
                 let total = try leafGradients[key].map { try add($0.1, gradient) } ?? gradient
                 leafGradients[key] = (tensor, total)
-                // A target may itself be an intermediate result; nothing before it is wanted through it.
-                if targetIDs != nil { return }
             }
+            // An intermediate target still passes its gradient on: another target may lie before it.
             guard let node = tensor.gradientFunction else { return }
             let key = ObjectIdentifier(node)
             nodeGradients[key] = try nodeGradients[key].map { try add($0, gradient) } ?? gradient
@@ -141,7 +141,7 @@ enum Autodiff {
 
         try GradientMode.with(enabled: createGraph) {
             for (output, seed) in roots { try accumulate(seed, into: output) }
-            for node in tapeOrder(from: roots.map(\.0), stoppingAt: targetIDs) {
+            for node in tapeOrder(from: roots.map(\.0), wanting: targetIDs) {
                 guard let gradient = nodeGradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 let inputGradients = try node.rule(gradient, node)
                 for (index, inputGradient) in inputGradients.enumerated() where node.needsInputGradient[index] {
@@ -161,12 +161,11 @@ enum Autodiff {
 
     /// The nodes reachable from `roots` that lead to a wanted gradient, newest first: the reverse of the
     /// order in which they were recorded. Sets each node's `needsInputGradient` for this pass.
-    static func tapeOrder(from roots: [Tensor], stoppingAt targets: Set<ObjectIdentifier>?) -> [Node] {
+    static func tapeOrder(from roots: [Tensor], wanting targets: Set<ObjectIdentifier>?) -> [Node] {
         var seen: Set<ObjectIdentifier> = []
         var nodes: [Node] = []
         var stack = roots
         while let tensor = stack.popLast() {
-            if let targets, targets.contains(ObjectIdentifier(tensor)) { continue }
             guard let node = tensor.gradientFunction, seen.insert(ObjectIdentifier(node)).inserted else { continue }
             nodes.append(node)
             stack.append(contentsOf: node.inputs.filter(\.requiresGrad))
