@@ -82,6 +82,9 @@ final class OperationGradientTests: XCTestCase {
             let x = leaf([2, 2, 6, 5]), w = leaf([3, 2, k, k])
             try GradientCheck.check([x, w], "conv2d k\(k) s\(s) p\(p)") { try conv2d($0[0], $0[1], stride: s, padding: p) }
         }
+        // A kernel covering the whole unpadded input takes the im2col-free path.
+        try GradientCheck.check([leaf([3, 2, 4, 4]), leaf([5, 2, 4, 4])], "conv2d full-size kernel") { try conv2d($0[0], $0[1]) }
+        try GradientCheck.check([leaf([3, 5, 1, 1]), leaf([5, 2, 4, 4])], "convTranspose2d from 1x1") { try convTranspose2d($0[0], $0[1]) }
         for (k, s, p) in [(3, 2, 0), (3, 2, 1), (4, 2, 2), (4, 2, 1), (4, 1, 0)] {
             let x = leaf([2, 3, 3, 3]), w = leaf([3, 2, k, k])
             try GradientCheck.check([x, w], "convTranspose2d k\(k) s\(s) p\(p)") {

@@ -34,6 +34,13 @@ public struct ConvGeometry: Equatable, CustomStringConvertible {
     public func inputShape(batch: Int) -> [Int] { [batch, inputChannels, inputHeight, inputWidth] }
     public func outputShape(batch: Int) -> [Int] { [batch, outputChannels, outputHeight, outputWidth] }
 
+    /// A kernel that covers the whole unpadded input, giving one output position: then the image batch
+    /// `(N, C, k, k)` already is the transposed im2col matrix `(N, C·k·k)`, and the convolution is a
+    /// Linear layer, computed without im2col or a layout change.
+    public var coversWholeInput: Bool {
+        padding == 0 && kernel == inputHeight && kernel == inputWidth
+    }
+
     /// Multiply-adds of one forward pass over `batch` samples (each of the three GEMMs costs the same).
     public func multiplyAdds(batch: Int) -> Int { batch * outputPlane * outputChannels * patchSize }
 

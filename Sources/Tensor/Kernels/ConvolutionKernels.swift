@@ -5,6 +5,10 @@ extension Kernels {
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
         into y: UnsafeMutablePointer<Float>
     ) {
+        if g.coversWholeInput {  // y (N, O) = x (N, C·k·k) · wᵀ
+            gemm(transposeA: false, transposeB: true, m: batch, n: g.outputChannels, k: g.patchSize, x, w, y)
+            return
+        }
         let positions = batch * g.outputPlane
         let columns = Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
         let product = Storage(count: g.outputChannels * positions)  // (O, N·OH·OW)
@@ -21,6 +25,10 @@ extension Kernels {
         _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
         into dx: UnsafeMutablePointer<Float>
     ) {
+        if g.coversWholeInput {  // dx (N, C·k·k) = dy (N, O) · w
+            gemm(transposeA: false, transposeB: false, m: batch, n: g.patchSize, k: g.outputChannels, dy, w, dx)
+            return
+        }
         let positions = batch * g.outputPlane
         let gathered = Storage(count: g.outputChannels * positions)  // (O, N·OH·OW)
         let columns = Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
@@ -37,6 +45,10 @@ extension Kernels {
         _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
         into dw: UnsafeMutablePointer<Float>
     ) {
+        if g.coversWholeInput {  // dw (O, C·k·k) = dyᵀ (O, N) · x (N, C·k·k)
+            gemm(transposeA: true, transposeB: false, m: g.outputChannels, n: g.patchSize, k: batch, dy, x, dw)
+            return
+        }
         let positions = batch * g.outputPlane
         let columns = Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
         let gathered = Storage(count: g.outputChannels * positions)  // (O, N·OH·OW)
