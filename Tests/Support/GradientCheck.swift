@@ -41,3 +41,12 @@ public enum GradientCheck {
         }
     }
 }
+
+extension RandomGenerator {
+    /// A leaf of the given shape with values uniform in `range`, asking for gradients: a gradient check's input.
+    public func leaf(_ shape: [Int], _ range: ClosedRange<Float> = -1...1) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        fillUniform(t, range.lowerBound, range.upperBound)
+        return t.requiringGrad()
+    }
+}

@@ -6,12 +6,7 @@ import XCTest
 final class OperationGradientTests: XCTestCase {
     let random = RandomGenerator(seed: 7)
 
-    /// A leaf of the given shape with values uniform in `range`, asking for gradients.
-    func leaf(_ shape: [Int], _ range: ClosedRange<Float> = -1...1) -> Tensor {
-        let t = Tensor(uninitialized: shape)
-        random.fillUniform(t, range.lowerBound, range.upperBound)
-        return t.requiringGrad()
-    }
+    func leaf(_ shape: [Int], _ range: ClosedRange<Float> = -1...1) -> Tensor { random.leaf(shape, range) }
 
     /// Values kept away from 0, where ReLU-like kinks would make finite differences meaningless.
     func awayFromZero(_ shape: [Int]) -> Tensor {

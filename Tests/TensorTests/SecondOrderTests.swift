@@ -7,11 +7,7 @@ import XCTest
 final class SecondOrderTests: XCTestCase {
     let random = RandomGenerator(seed: 11)
 
-    func leaf(_ shape: [Int], _ range: ClosedRange<Float> = -1...1) -> Tensor {
-        let t = Tensor(uninitialized: shape)
-        random.fillUniform(t, range.lowerBound, range.upperBound)
-        return t.requiringGrad()
-    }
+    func leaf(_ shape: [Int], _ range: ClosedRange<Float> = -1...1) -> Tensor { random.leaf(shape, range) }
 
     /// d(Σ f(x, θ)·R)/dx with the graph kept, as a function of (x, θ...).
     func inputGradient(_ f: @escaping ([Tensor]) throws -> Tensor) -> ([Tensor]) throws -> Tensor {

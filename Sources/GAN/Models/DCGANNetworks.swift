@@ -50,95 +50,53 @@ public final class DCGANDiscriminator: GANNetwork {
     }
 }
 
-/// Seed 001's generator for 28×28 images: `main` = ConvT(100,128,7,1,0) BN2d ReLU ConvT(128,64,4,2,1) BN2d
-/// ReLU ConvT(64,1,4,2,1) Tanh (1 → 7 → 14 → 28; the seed's kernel 4 in the first layer is MODELS.md's known quirk).
-public final class DCGAN28Generator: GANNetwork {
-    public let noiseSize: Int
-    let main: Sequential
-
-    public init(noiseSize: Int = 100, generator: RandomGenerator) {
-        self.noiseSize = noiseSize
-        main = Sequential(
+extension ModelZoo {
+    /// Seed 001's generator for 28×28 images: `main` = ConvT(100,128,7,1,0) BN2d ReLU ConvT(128,64,4,2,1) BN2d
+    /// ReLU ConvT(64,1,4,2,1) Tanh (1 → 7 → 14 → 28; the seed's kernel 4 in the first layer is MODELS.md's
+    /// known quirk).
+    static func dcgan28Generator(noiseSize: Int, generator: RandomGenerator) -> SequentialNetwork {
+        SequentialNetwork("main", Sequential(
             ConvTranspose2d(noiseSize, 128, kernelSize: 7, stride: 1, padding: 0, generator: generator), BatchNorm2d(128), ReLU(),
             ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1, generator: generator), BatchNorm2d(64), ReLU(),
-            ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1, generator: generator), Tanh())
-        super.init()
-        register(main, as: "main")
+            ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1, generator: generator), Tanh()),
+            inputShape: [noiseSize, 1, 1])
     }
 
-    public override func forward(_ z: Tensor, labels: [Int]?) throws -> Tensor {
-        _ = try checkedLabels(labels, batch: z.shape[0])
-        return try main(z.reshaped(to: [-1, noiseSize, 1, 1]))
-    }
-}
-
-/// Seed 001's discriminator: `main` = Conv(1,64,4,2,1) LReLU(.2) Conv(64,128,4,2,1) BN2d LReLU(.2) Flatten
-/// Lin(6272,1) Sigmoid.
-public final class DCGAN28Discriminator: GANNetwork {
-    let main: Sequential
-
-    public init(generator: RandomGenerator) {
-        main = Sequential(
+    /// Seed 001's discriminator: `main` = Conv(1,64,4,2,1) LReLU(.2) Conv(64,128,4,2,1) BN2d LReLU(.2) Flatten
+    /// Lin(6272,1) Sigmoid.
+    static func dcgan28Discriminator(generator: RandomGenerator) -> SequentialNetwork {
+        SequentialNetwork("main", Sequential(
             Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: generator), LeakyReLU(0.2),
             Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, generator: generator), BatchNorm2d(128), LeakyReLU(0.2),
-            Flatten(), Linear(6272, 1, generator: generator), Sigmoid())
-        super.init()
-        register(main, as: "main")
+            Flatten(), Linear(6272, 1, generator: generator), Sigmoid()))
     }
 
-    public override func forward(_ x: Tensor, labels: [Int]?) throws -> Tensor {
-        _ = try checkedLabels(labels, batch: x.shape[0])
-        return try main(x)
-    }
-}
-
-/// Seed 002's generator for 64×64 images: `net` = four [ConvT nobias, BN2d, ReLU] blocks 100→1024 (4,1,0),
-/// →512, →256, →128 (4,2,1), then ConvT(128,1,4,2,1) Tanh.
-public final class DCGAN64Generator: GANNetwork {
-    public let noiseSize: Int
-    let net: Sequential
-
-    public init(noiseSize: Int = 100, generator: RandomGenerator) {
-        self.noiseSize = noiseSize
+    /// Seed 002's generator for 64×64 images: `net` = four [ConvT nobias, BN2d, ReLU] blocks 100→1024 (4,1,0),
+    /// →512, →256, →128 (4,2,1), then ConvT(128,1,4,2,1) Tanh.
+    static func dcgan64Generator(noiseSize: Int, generator: RandomGenerator) -> SequentialNetwork {
         func block(_ input: Int, _ output: Int, _ stride: Int, _ padding: Int) -> Sequential {
             Sequential(
                 ConvTranspose2d(input, output, kernelSize: 4, stride: stride, padding: padding, bias: false, generator: generator),
                 BatchNorm2d(output), ReLU())
         }
-        net = Sequential(
+        return SequentialNetwork("net", Sequential(
             block(noiseSize, 1024, 1, 0), block(1024, 512, 2, 1), block(512, 256, 2, 1), block(256, 128, 2, 1),
-            ConvTranspose2d(128, 1, kernelSize: 4, stride: 2, padding: 1, generator: generator), Tanh())
-        super.init()
-        register(net, as: "net")
+            ConvTranspose2d(128, 1, kernelSize: 4, stride: 2, padding: 1, generator: generator), Tanh()),
+            inputShape: [noiseSize, 1, 1])
     }
 
-    public override func forward(_ z: Tensor, labels: [Int]?) throws -> Tensor {
-        _ = try checkedLabels(labels, batch: z.shape[0])
-        return try net(z.reshaped(to: [-1, noiseSize, 1, 1]))
-    }
-}
-
-/// Seed 002's discriminator: `net` = Conv(1,64,4,2,1) LReLU(.2), three [Conv nobias, BN2d, LReLU(.2)] blocks
-/// 64→128→256→512, Conv(512,1,4,2,0) Sigmoid (64 → 32 → 16 → 8 → 4 → 1).
-public final class DCGAN64Discriminator: GANNetwork {
-    let net: Sequential
-
-    public init(generator: RandomGenerator) {
+    /// Seed 002's discriminator: `net` = Conv(1,64,4,2,1) LReLU(.2), three [Conv nobias, BN2d, LReLU(.2)] blocks
+    /// 64→128→256→512, Conv(512,1,4,2,0) Sigmoid (64 → 32 → 16 → 8 → 4 → 1).
+    static func dcgan64Discriminator(generator: RandomGenerator) -> SequentialNetwork {
         func block(_ input: Int, _ output: Int) -> Sequential {
             Sequential(
                 Conv2d(input, output, kernelSize: 4, stride: 2, padding: 1, bias: false, generator: generator),
                 BatchNorm2d(output), LeakyReLU(0.2))
         }
-        net = Sequential(
+        return SequentialNetwork("net", Sequential(
             Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: generator), LeakyReLU(0.2),
             block(64, 128), block(128, 256), block(256, 512),
-            Conv2d(512, 1, kernelSize: 4, stride: 2, padding: 0, generator: generator), Sigmoid())
-        super.init()
-        register(net, as: "net")
-    }
-
-    public override func forward(_ x: Tensor, labels: [Int]?) throws -> Tensor {
-        _ = try checkedLabels(labels, batch: x.shape[0])
-        return try net(x).reshaped(to: [-1, 1])
+            Conv2d(512, 1, kernelSize: 4, stride: 2, padding: 0, generator: generator), Sigmoid()),
+            outputShape: [1])
     }
 }

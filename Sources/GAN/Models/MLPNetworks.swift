@@ -47,38 +47,20 @@ public final class GANDiscriminator: GANNetwork {
     }
 }
 
-/// Seed 003's generator (`mlp-gan`): `model` = Lin(100,256) ReLU Lin(256,256) ReLU Lin(256,784) Tanh.
-public final class MLPGANGenerator: GANNetwork {
-    let model: Sequential
-
-    public init(noiseSize: Int = 100, generator: RandomGenerator) {
-        model = Sequential(
+extension ModelZoo {
+    /// Seed 003's generator (`mlp-gan`): `model` = Lin(100,256) ReLU Lin(256,256) ReLU Lin(256,784) Tanh.
+    static func mlpGANGenerator(noiseSize: Int, generator: RandomGenerator) -> SequentialNetwork {
+        SequentialNetwork("model", Sequential(
             Linear(noiseSize, 256, generator: generator), ReLU(), Linear(256, 256, generator: generator), ReLU(),
-            Linear(256, 784, generator: generator), Tanh())
-        super.init()
-        register(model, as: "model")
+            Linear(256, 784, generator: generator), Tanh()),
+            outputShape: [1, 28, 28])
     }
 
-    public override func forward(_ z: Tensor, labels: [Int]?) throws -> Tensor {
-        _ = try checkedLabels(labels, batch: z.shape[0])
-        return try model(z).reshaped(to: [-1, 1, 28, 28])
-    }
-}
-
-/// Seed 003's discriminator: `model` = Lin(784,256) LReLU(.1) Lin(256,256) LReLU(.1) Lin(256,1) Sigmoid.
-public final class MLPGANDiscriminator: GANNetwork {
-    let model: Sequential
-
-    public init(generator: RandomGenerator) {
-        model = Sequential(
+    /// Seed 003's discriminator: `model` = Lin(784,256) LReLU(.1) Lin(256,256) LReLU(.1) Lin(256,1) Sigmoid.
+    static func mlpGANDiscriminator(generator: RandomGenerator) -> SequentialNetwork {
+        SequentialNetwork("model", Sequential(
             Linear(784, 256, generator: generator), LeakyReLU(0.1), Linear(256, 256, generator: generator),
-            LeakyReLU(0.1), Linear(256, 1, generator: generator), Sigmoid())
-        super.init()
-        register(model, as: "model")
-    }
-
-    public override func forward(_ x: Tensor, labels: [Int]?) throws -> Tensor {
-        _ = try checkedLabels(labels, batch: x.shape[0])
-        return try model(x.flattened())
+            LeakyReLU(0.1), Linear(256, 1, generator: generator), Sigmoid()),
+            inputShape: [784])
     }
 }

@@ -28,10 +28,10 @@ public enum ModelZoo {
         switch architecture {
         case .gan:
             return GANGenerator(noiseSize: options.noiseSize, classes: options.classes, batchNormEpsilon: options.batchNormEpsilon, generator: random)
-        case .mlpGAN: return MLPGANGenerator(noiseSize: options.noiseSize, generator: random)
+        case .mlpGAN: return mlpGANGenerator(noiseSize: options.noiseSize, generator: random)
         case .dcgan: return DCGANGenerator(noiseSize: options.noiseSize, generator: random)
-        case .dcgan28: return DCGAN28Generator(noiseSize: options.noiseSize, generator: random)
-        case .dcgan64: return DCGAN64Generator(noiseSize: options.noiseSize, generator: random)
+        case .dcgan28: return dcgan28Generator(noiseSize: options.noiseSize, generator: random)
+        case .dcgan64: return dcgan64Generator(noiseSize: options.noiseSize, generator: random)
         case .sngan: return SNGANGenerator(noiseSize: options.noiseSize, classes: max(options.classes, 1), generator: random)
         }
     }
@@ -41,11 +41,11 @@ public enum ModelZoo {
     ) throws -> GANNetwork {
         switch architecture {
         case .gan: return GANDiscriminator(classes: options.classes, sigmoid: options.sigmoid, generator: random)
-        case .mlpGAN: return MLPGANDiscriminator(generator: random)
+        case .mlpGAN: return mlpGANDiscriminator(generator: random)
         case .dcgan:
             return DCGANDiscriminator(batchNorm: options.discriminatorBatchNorm, sigmoid: options.sigmoid, generator: random)
-        case .dcgan28: return DCGAN28Discriminator(generator: random)
-        case .dcgan64: return DCGAN64Discriminator(generator: random)
+        case .dcgan28: return dcgan28Discriminator(generator: random)
+        case .dcgan64: return dcgan64Discriminator(generator: random)
         case .sngan: return try SNGANDiscriminator(classes: max(options.classes, 1), generator: random)
         }
     }
