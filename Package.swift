@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -25,9 +26,10 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: uncheckedInRelease),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: uncheckedInRelease),
-        .target(name: "GAN", dependencies: ["NN"]),
+        .target(name: "GAN", dependencies: ["NN", "CZlib", "Yams"], swiftSettings: uncheckedInRelease),
         // Fixture loading, comparisons and gradient checks shared by the test targets.
         .target(name: "TestSupport", dependencies: ["NN", "Tensor"], path: "Tests/Support"),
         .executableTarget(

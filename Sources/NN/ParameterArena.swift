@@ -37,6 +37,12 @@ public final class ParameterArena {
     /// Sets every gradient to zero (PyTorch's `zero_grad(set_to_none=False)`).
     public func zeroGradients() { gradients.pointer.update(repeating: 0, count: count) }
 
+    /// Whether the parameters take part in backward passes. Off while another model trains through this one
+    /// (a GAN's generator step through its discriminator), so their gradients are not computed at all.
+    public func setRequiresGrad(_ flag: Bool) {
+        for (_, parameter) in parameters { parameter.value.requiringGrad(flag) }
+    }
+
     /// Clamps every value to `range`: WGAN's weight clipping.
     public func clamp(to range: ClosedRange<Float>) {
         let (low, high) = (range.lowerBound, range.upperBound)
