@@ -42,8 +42,11 @@ public struct TrainingConfig: Equatable {
         public var criticSteps = 1
         /// A discriminator step on every `discriminatorEvery`-th batch (seed 000 uses 100).
         public var discriminatorEvery = 1
-        /// Draw new noise for the generator step rather than reuse the discriminator step's fakes.
-        public var freshGeneratorNoise = false
+        /// The generator step's fakes: `reuse` the discriminator step's (seeds 004, 002, 000), `regenerate`
+        /// them from the same noise (seed 001), or draw `fresh` noise (seed 003, WGAN-GP).
+        public var generatorFakes = "reuse"
+        /// Labels of conditional fakes: `uniform` over the classes (seed 004's cGAN) or the real `batch`'s (seed 000).
+        public var fakeLabels = "uniform"
     }
 
     public struct OptimizerSettings: Equatable {
@@ -143,7 +146,8 @@ public struct TrainingConfig: Equatable {
         if let s = try r.section("schedule") {
             schedule.criticSteps = try s.int("critic_steps", default: schedule.criticSteps, in: 1...1000)
             schedule.discriminatorEvery = try s.int("discriminator_every", default: schedule.discriminatorEvery, in: 1...100_000)
-            schedule.freshGeneratorNoise = try s.bool("fresh_generator_noise", default: schedule.freshGeneratorNoise)
+            schedule.generatorFakes = try s.string("generator_fakes", default: schedule.generatorFakes, allowed: ["reuse", "regenerate", "fresh"])
+            schedule.fakeLabels = try s.string("fake_labels", default: schedule.fakeLabels, allowed: ["uniform", "batch"])
             try s.finish()
         }
         if let o = try r.section("optimizer") {
@@ -236,7 +240,8 @@ public struct TrainingConfig: Equatable {
             schedule:
               critic_steps: \(schedule.criticSteps)
               discriminator_every: \(schedule.discriminatorEvery)
-              fresh_generator_noise: \(schedule.freshGeneratorNoise)
+              generator_fakes: \(schedule.generatorFakes)
+              fake_labels: \(schedule.fakeLabels)
             optimizer:
               generator: \(optimizer(generatorOptimizer))
               discriminator: \(optimizer(discriminatorOptimizer))

@@ -33,8 +33,9 @@ public final class Trainer {
     /// Batches trained so far: the step counter every random draw is keyed by.
     public internal(set) var step = 0
     public var observers: [TrainingObserver] = []
-    /// Set (from a signal handler, say) to stop at the next step boundary.
+    /// Set to stop at the next step boundary (as SIGINT and SIGTERM do through `StopSignal`).
     public var stopRequested = false
+    var shouldStop: Bool { stopRequested || StopSignal.received }
 
     public init(config: TrainingConfig, dataset: ImageDataset, testSet: ImageDataset? = nil, models: GANModels? = nil) throws {
         guard dataset.count >= config.training.batchSize else {
@@ -55,18 +56,21 @@ public final class Trainer {
         let all = config.training.epochs * batchesPerEpoch
         return config.training.maxSteps > 0 ? min(all, config.training.maxSteps) : all
     }
+    /// The epoch the next step belongs to (0-based).
     public var epoch: Int { step / batchesPerEpoch }
+    /// The epoch the last finished step belonged to (0-based): what progress reports show.
+    public var epochOfLastStep: Int { max(step - 1, 0) / batchesPerEpoch }
 
     // MARK: - The loop
 
     /// Trains from the current step to the end of the last epoch (or `maxSteps`).
     public func run() throws {
         for observer in observers { try observer.trainingStarted(self) }
-        while step < totalSteps, !stopRequested {
+        while step < totalSteps, !shouldStop {
             let epoch = self.epoch
             let order = random.permutation(count: dataset.count, epoch: epoch)
             var batchInEpoch = step - epoch * batchesPerEpoch
-            while batchInEpoch < batchesPerEpoch, step < totalSteps, !stopRequested {
+            while batchInEpoch < batchesPerEpoch, step < totalSteps, !shouldStop {
                 let indices = order[(batchInEpoch * batchSize)..<((batchInEpoch + 1) * batchSize)]
                 let metrics = try trainStep(indices: indices, batchInEpoch: batchInEpoch)
                 step += 1
@@ -90,7 +94,7 @@ public final class Trainer {
         let samples = 0..<batchSize
         let (real, realLabels) = dataset.batch(indices, range: config.data.range)
         let conditional = config.model.classes > 0
-        let fakeLabels = conditional ? samples.map { random.label(.fakeLabels, step: step, sample: $0, classes: config.model.classes) } : nil
+        let fakeLabels = conditional ? try labels(.fakeLabels, realLabels: realLabels) : nil
         let z = random.noise(.noise, step: step, samples: samples, size: config.model.noiseSize)
         let fake = try g.forward(z, labels: fakeLabels)
         var metrics = StepMetrics(epoch: epoch, step: step + 1)
@@ -101,13 +105,23 @@ public final class Trainer {
         }
         if batchInEpoch % config.schedule.criticSteps == 0 {
             var generated = fake, labels = fakeLabels
-            if config.schedule.freshGeneratorNoise {
-                labels = conditional ? samples.map { random.label(.generatorLabels, step: step, sample: $0, classes: config.model.classes) } : nil
+            switch config.schedule.generatorFakes {
+            case "regenerate": generated = try g.forward(z, labels: fakeLabels)
+            case "fresh":
+                labels = conditional ? try self.labels(.generatorLabels, realLabels: realLabels) : nil
                 generated = try g.forward(random.noise(.generatorNoise, step: step, samples: samples, size: config.model.noiseSize), labels: labels)
+            default: break
             }
             try generatorStep(fake: generated, labels: labels, metrics: &metrics)
         }
         return metrics
+    }
+
+    /// Labels for conditional fakes: uniform draws keyed by (step, sample), or the real batch's.
+    func labels(_ stream: SampleRandom.Stream, realLabels: [Int]) throws -> [Int] {
+        config.schedule.fakeLabels == "batch"
+            ? realLabels
+            : (0..<batchSize).map { random.label(stream, step: step, sample: $0, classes: config.model.classes) }
     }
 
     func discriminatorStep(real: Tensor, realLabels: [Int]?, fake: Tensor, fakeLabels: [Int]?, metrics: inout StepMetrics) throws {

@@ -1,0 +1,115 @@
+import Foundation
+import NN
+
+/// A training checkpoint: one safetensors file with everything a run needs to continue — G and D
+/// parameters and buffers under MODELS.md's names (`generator.model.0.weight`), optimiser state
+/// (`optimizer.generator.model.0.weight.exp_avg`, `optimizer.generator.step`) and, in `__metadata__`, the
+/// resolved config, step, epoch, world size and format version.
+public enum Checkpoint {
+    public static let formatVersion = "1"
+
+    public struct Contents {
+        public var config: TrainingConfig
+        public var step: Int
+        public var file: SafeTensors.File
+    }
+
+    public enum CheckpointError: Error, CustomStringConvertible {
+        case incompatible(path: String, reason: String)
+        public var description: String {
+            switch self {
+            case let .incompatible(path, reason): "\(path) cannot be used: \(reason)"
+            }
+        }
+    }
+
+    /// The checkpoint of `trainer` as it is now.
+    public static func file(of trainer: Trainer, worldSize: Int = 1) -> SafeTensors.File {
+        var tensors = StateDict()
+        tensors.merge(trainer.models.generator.stateDict(), prefix: "generator")
+        tensors.merge(trainer.models.discriminator.stateDict(), prefix: "discriminator")
+        tensors.merge(trainer.models.generatorOptimizer.stateDict(), prefix: "optimizer.generator")
+        tensors.merge(trainer.models.discriminatorOptimizer.stateDict(), prefix: "optimizer.discriminator")
+        return SafeTensors.File(tensors: tensors, metadata: [
+            "format": "swiftgan-checkpoint", "format_version": formatVersion, "config": trainer.config.yaml,
+            "step": String(trainer.step), "epoch": String(trainer.epoch), "world_size": String(worldSize),
+            "architecture": trainer.config.model.architecture.rawValue,
+        ])
+    }
+
+    /// Writes `checkpoints/step-NNNNNNNN.safetensors` (atomically), points `latest.safetensors` at it, and keeps
+    /// the newest `keep` step files.
+    @discardableResult
+    public static func save(_ trainer: Trainer, in directory: URL, keep: Int, worldSize: Int = 1) throws -> URL {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent(String(format: "step-%08d.safetensors", trainer.step))
+        try SafeTensors.write(file(of: trainer, worldSize: worldSize), to: url)
+        // latest: a hard link made under a temporary name, then renamed over the old one (both atomic).
+        let latest = directory.appendingPathComponent("latest.safetensors")
+        let temporary = directory.appendingPathComponent(".latest.safetensors.tmp-\(getpid())")
+        try? FileManager.default.removeItem(at: temporary)
+        guard link(url.path, temporary.path) == 0, rename(temporary.path, latest.path) == 0 else {
+            throw SafeTensors.FormatError.unreadable(path: latest.path, reason: String(cString: strerror(errno)))
+        }
+        let steps = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }.sorted()
+        for old in steps.dropLast(keep) { try? FileManager.default.removeItem(at: directory.appendingPathComponent(old)) }
+        return url
+    }
+
+    /// Reads and checks a checkpoint: its format, version and config.
+    public static func read(_ url: URL) throws -> Contents {
+        let file = try SafeTensors.read(url)
+        guard file.metadata["format"] == "swiftgan-checkpoint" else {
+            throw CheckpointError.incompatible(path: url.path, reason: "it is not a SwiftGAN checkpoint (no format metadata)")
+        }
+        guard file.metadata["format_version"] == formatVersion else {
+            throw CheckpointError.incompatible(path: url.path, reason: "format version \(file.metadata["format_version"] ?? "?") is not \(formatVersion)")
+        }
+        guard let yaml = file.metadata["config"], let stepText = file.metadata["step"], let step = Int(stepText) else {
+            throw CheckpointError.incompatible(path: url.path, reason: "its metadata lacks the config or the step")
+        }
+        let config = try TrainingConfig.parse(yaml, file: "\(url.path) (embedded config)")
+        return Contents(config: config, step: step, file: file)
+    }
+
+    /// Puts a checkpoint's state into `trainer`: networks, optimisers and step. Nothing changes unless all of it fits.
+    public static func restore(_ trainer: Trainer, from url: URL) throws {
+        let contents = try read(url)
+        let models = trainer.models
+        do {
+            // Check every part before changing any.
+            for (network, prefix) in [(models.generator as Module, "generator"), (models.discriminator, "discriminator")] {
+                try check(contents.file.tensors.scoped(to: prefix), against: network.stateDict(), prefix: prefix)
+            }
+            try models.generator.loadStateDict(contents.file.tensors.scoped(to: "generator"))
+            try models.discriminator.loadStateDict(contents.file.tensors.scoped(to: "discriminator"))
+            try models.generatorOptimizer.loadStateDict(contents.file.tensors.scoped(to: "optimizer.generator"))
+            try models.discriminatorOptimizer.loadStateDict(contents.file.tensors.scoped(to: "optimizer.discriminator"))
+        } catch let error as ModuleError {
+            throw CheckpointError.incompatible(path: url.path, reason: "\(error) (was it written for another config?)")
+        }
+        trainer.step = contents.step
+    }
+
+    private static func check(_ found: StateDict, against expected: StateDict, prefix: String) throws {
+        for name in expected.names {
+            guard let entry = found[name] else { throw ModuleError.missingTensor("\(prefix).\(name)") }
+            guard entry.shape == expected[name]!.shape else {
+                throw ModuleError.shapeMismatch(name: "\(prefix).\(name)", expected: expected[name]!.shape, found: entry.shape)
+            }
+        }
+        if let extra = found.names.first(where: { expected[$0] == nil }) { throw ModuleError.unexpectedTensor("\(prefix).\(extra)") }
+    }
+
+    /// A generator ready to sample from a checkpoint, in evaluation mode.
+    public static func generator(from url: URL) throws -> (generator: GANNetwork, config: TrainingConfig) {
+        let contents = try read(url)
+        let models = try GANModels(contents.config)
+        do { try models.generator.loadStateDict(contents.file.tensors.scoped(to: "generator")) } catch let error as ModuleError {
+            throw CheckpointError.incompatible(path: url.path, reason: "\(error)")
+        }
+        models.generator.eval()
+        return (models.generator, contents.config)
+    }
+}

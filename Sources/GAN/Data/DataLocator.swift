@@ -1,0 +1,38 @@
+import Foundation
+
+/// Finds the data a config asks for: `--data DIR`, else the config's `data.directory`, else the shipped
+/// `Data/<dataset>`. Says, in `notices`, whenever it uses something other than what was asked for.
+public struct DataLocator {
+    public var training: ImageDataset
+    public var test: ImageDataset?
+    public var notices: [String] = []
+
+    public init(config: TrainingConfig, directory override: String? = nil) throws {
+        let files = FileManager.default
+        let explicit = override ?? (config.data.directory.isEmpty ? nil : config.data.directory)
+        var directory = URL(fileURLWithPath: explicit ?? "Data/\(config.data.dataset)")
+        func has(_ split: ImageDataset.Split) -> Bool {
+            let prefix = split == .train ? "train" : "t10k"
+            return ["", ".gz"].contains { files.fileExists(atPath: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte\($0)").path) }
+        }
+        if config.data.dataset == "fashion-mnist", explicit == nil, !has(.train), !has(.test) {
+            notices.append("Fashion-MNIST is not in \(directory.path); training on MNIST instead "
+                + "(Launch/fetch-data fashion-mnist \(directory.path) fetches it where the internet is reachable)")
+            directory = URL(fileURLWithPath: "Data/mnist")
+        }
+        switch (has(.train), has(.test)) {
+        case (true, _):
+            training = try ImageDataset.load(directory: directory, split: .train, imageSize: config.data.imageSize)
+            test = has(.test) ? try ImageDataset.load(directory: directory, split: .test, imageSize: config.data.imageSize) : nil
+        case (false, true):
+            training = try ImageDataset.load(directory: directory, split: .test, imageSize: config.data.imageSize)
+            test = nil
+            notices.append("\(directory.path) holds only the test split: training on its \(training.count) images, with no held-out "
+                + "evaluation (--data DIR with the full set trains on 60,000)")
+        case (false, false):
+            throw IDXFile.ReadError.unreadable(
+                path: directory.path, reason: "no train-images-idx3-ubyte[.gz] or t10k-images-idx3-ubyte[.gz] there "
+                    + "(Launch/fetch-data \(config.data.dataset) \(directory.path) downloads them)")
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import GAN
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show what a checkpoint (.safetensors) or a TensorBoard event file holds.")
+
+    @Argument(help: "A .safetensors checkpoint or an events.out.tfevents.* file.") var file: String
+
+    func run() throws {
+        let url = URL(fileURLWithPath: file)
+        if url.lastPathComponent.contains("tfevents") {
+            let (version, values) = try EventFileReader.read(url)
+            print("\(url.path): TensorBoard events (\(version ?? "no version record")), \(values.count) values")
+            let tags = Dictionary(grouping: values, by: \.tag)
+            for tag in tags.keys.sorted() {
+                let entries = tags[tag]!.sorted { $0.step < $1.step }
+                let last = entries.last!
+                let detail = last.scalar.map { "last \($0)" } ?? last.imageSize.map { "image \($0.0)x\($0.1)" } ?? ""
+                print("  \(tag.padding(toLength: 36, withPad: " ", startingAt: 0)) \(entries.count) values, steps \(entries.first!.step)...\(last.step), \(detail)")
+            }
+            return
+        }
+        let contents = try SafeTensors.read(url)
+        print("\(url.path): safetensors, \(contents.tensors.count) tensors")
+        for key in ["format", "format_version", "step", "epoch", "world_size", "architecture"] {
+            if let value = contents.metadata[key] { print("  \(key): \(value)") }
+        }
+        var total = 0
+        for name in contents.tensors.names {
+            let entry = contents.tensors[name]!
+            total += entry.count
+            print("  \(name.padding(toLength: 60, withPad: " ", startingAt: 0)) \(entry.dtypeName) \(entry.shape)")
+        }
+        print("  \(total) values in all")
+        if let config = contents.metadata["config"] {
+            print("config:")
+            print(config.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import GAN
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Train a GAN from a YAML config.")
+
+    @Option(help: "The config (Configs/*.yaml).") var config: String
+    @Option(help: "A folder of IDX files (default: the config's data.directory, else Data/<dataset>).") var data: String?
+    @Option(help: "Where the run writes (default: runs/<config name>).") var runDir: String?
+    @Option(help: "Epochs (overrides training.epochs).") var epochs: Int?
+    @Option(help: "Stop after this many steps (overrides training.max_steps).") var maxSteps: Int?
+    @Option(help: "Random seed (overrides seed).") var seed: Int?
+    @Option(name: .customLong("set"), help: "Override any config key: --set training.batch_size=32 (repeatable).")
+    var overrides: [String] = []
+    @Flag(help: "Continue from the run directory's latest checkpoint.") var resume = false
+    @Flag(help: "No progress output.") var quiet = false
+
+    func run() throws {
+        BLASThreads.applyDefault()
+        var settings = overrides
+        if let epochs { settings.append("training.epochs=\(epochs)") }
+        if let maxSteps { settings.append("training.max_steps=\(maxSteps)") }
+        if let seed { settings.append("seed=\(seed)") }
+        let config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
+        let data = try DataLocator(config: config, directory: data)
+        for notice in data.notices { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) }
+        let trainer = try Trainer(config: config, dataset: data.training, testSet: data.test)
+
+        let directory = URL(fileURLWithPath: runDir ?? "runs/\(config.name)")
+        let latest = directory.appendingPathComponent("checkpoints/latest.safetensors")
+        if resume {
+            guard FileManager.default.fileExists(atPath: latest.path) else {
+                throw ValidationError("--resume: there is no checkpoint at \(latest.path)")
+            }
+            try Checkpoint.restore(trainer, from: latest)
+        } else if FileManager.default.fileExists(atPath: latest.path) {
+            throw ValidationError("\(directory.path) already holds a run; continue it with --resume or choose another --run-dir")
+        }
+        let run = try RunDirectory(directory, config: config, quiet: quiet)
+        trainer.observers.append(run)
+        StopSignal.install()
+        try trainer.run()
+    }
+}
