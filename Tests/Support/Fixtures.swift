@@ -80,3 +80,20 @@ public enum FixtureError: Error, CustomStringConvertible {
     case missing(String)
     public var description: String { "fixture has no entry \"\(String(describing: self))\"" }
 }
+
+/// Paths and scratch space for tests that use the repository's own files.
+public enum Repository {
+    public static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static func config(_ name: String) -> URL { root.appendingPathComponent("Configs/\(name).yaml") }
+    public static var shippedData: URL { root.appendingPathComponent("Data/mnist") }
+    public static var fullMNIST: URL { root.deletingLastPathComponent().appendingPathComponent("shared/data/mnist") }
+
+    /// A new empty directory, removed by the caller's tearDown.
+    public static func scratchDirectory(_ label: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftgan-\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

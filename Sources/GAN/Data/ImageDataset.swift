@@ -58,6 +58,14 @@ public struct ImageDataset {
             path: directory.appendingPathComponent(name).path, reason: "neither \(name) nor \(name).gz is in \(directory.path)")
     }
 
+    /// The images and labels in `range`, as a dataset of their own (for short runs and tests).
+    public func subset(_ range: Range<Int>) -> ImageDataset {
+        let plane = imageSize * imageSize
+        return ImageDataset(
+            pixels: Array(pixels[(range.lowerBound * plane)..<(range.upperBound * plane)]), labels: Array(labels[range]),
+            imageSize: imageSize, source: "\(source) [\(range.lowerBound)..<\(range.upperBound)]")
+    }
+
     /// Images `indices`, scaled: `(indices.count, 1, size, size)`, and their labels.
     public func batch<C: Collection>(_ indices: C, range: ValueRange) -> (images: Tensor, labels: [Int]) where C.Element == Int {
         let plane = imageSize * imageSize

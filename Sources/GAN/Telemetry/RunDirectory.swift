@@ -50,8 +50,8 @@ public final class RunDirectory: TrainingObserver {
         let imagesPerSecond = window.imagesPerSecond(batch: trainer.batchSize)
         var record = window.means
         record["images_per_second"] = imagesPerSecond
-        record["generator_learning_rate"] = Double(trainer.models.generatorOptimizer.learningRate)
-        record["discriminator_learning_rate"] = Double(trainer.models.discriminatorOptimizer.learningRate)
+        record["generator_learning_rate"] = Double("\(trainer.models.generatorOptimizer.learningRate)") ?? 0
+        record["discriminator_learning_rate"] = Double("\(trainer.models.discriminatorOptimizer.learningRate)") ?? 0
         try writeRecord(kind: "step", step: trainer.step, epoch: trainer.epochOfLastStep + 1, record)
         try tensorBoard.scalars(record.sorted { $0.key < $1.key }.map { (Self.tag($0.key), Float($0.value)) }, step: trainer.step)
         chart.points.append((trainer.step, record["discriminator_loss"].map(Float.init), record["generator_loss"].map(Float.init)))

@@ -48,7 +48,7 @@ public struct SampleRandom {
 
     /// A uniform class in 0..<classes for one sample.
     public func label(_ stream: Stream, step: Int, sample: Int, classes: Int) -> Int {
-        Int(UInt64(words(stream, step: step, sample: sample, block: 0).0) * UInt64(classes) >> 32)
+        Int((UInt64(words(stream, step: step, sample: sample, block: 0).0) * UInt64(classes)) >> 32)
     }
 
     /// A permutation of 0..<count for `epoch` (Fisher–Yates on Philox words): one global order per epoch.
@@ -57,7 +57,7 @@ public struct SampleRandom {
         guard count > 1 else { return order }
         for i in stride(from: count - 1, to: 0, by: -1) {
             let w = words(.epochOrder, step: epoch, sample: i, block: 0).0
-            let j = Int(UInt64(w) * UInt64(i + 1) >> 32)
+            let j = Int((UInt64(w) * UInt64(i + 1)) >> 32)
             order.swapAt(i, j)
         }
         return order

@@ -65,7 +65,7 @@ public final class RandomGenerator {
     }
 
     /// Uniform integer in 0..<bound.
-    public func integer(below bound: Int) -> Int { Int(UInt64(nextWord()) * UInt64(bound) >> 32) }
+    public func integer(below bound: Int) -> Int { Int((UInt64(nextWord()) * UInt64(bound)) >> 32) }
 
     public func fillUniform(_ x: Tensor, _ low: Float, _ high: Float) {
         for i in 0..<x.count { x.pointer[i] = uniform(low, high) }

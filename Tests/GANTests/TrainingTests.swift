@@ -1,0 +1,152 @@
+import Foundation
+import GAN
+import TestSupport
+import XCTest
+
+/// Short runs of every config on the shipped digits: finite losses, every file of the run directory,
+/// resume equality, checkpoint damage.
+final class TrainingTests: XCTestCase {
+    var directory: URL!
+    override func setUpWithError() throws { directory = try Repository.scratchDirectory("training") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    /// A config with a small batch, and digits enough for `batches` batches per epoch.
+    func setup(_ name: String, batches: Int = 2, batch: Int = 16, overrides: [String] = []) throws -> (TrainingConfig, ImageDataset, ImageDataset) {
+        let config = try TrainingConfig.load(Repository.config(name), overrides: [
+            "training.batch_size=\(batch)", "logging.log_every=1", "logging.grid_samples=20",
+        ] + overrides)
+        let digits = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: config.data.imageSize)
+        return (config, digits.subset(0..<(batch * batches)), digits.subset(5000..<(5000 + batch * 2)))
+    }
+
+    func testEveryConfigTrainsAndWritesItsRunDirectory() throws {
+        for name in ConfigTests.names {
+            // Two epochs of two batches; n_critic 5 configs get a G step on batch 0 of each epoch.
+            let (config, data, test) = try setup(name, overrides: ["training.epochs=2"])
+            let trainer = try Trainer(config: config, dataset: data, testSet: test)
+            let run = try RunDirectory(directory.appendingPathComponent(name), config: config, quiet: true)
+            let recorder = Recorder()
+            trainer.observers = [run, recorder]
+            try trainer.run()
+            XCTAssertEqual(trainer.step, 4, name)
+            XCTAssertEqual(recorder.steps.count, 4, name)
+            for step in recorder.steps {
+                XCTAssertTrue(step.discriminatorLoss?.isFinite ?? false, "\(name) D loss \(String(describing: step.discriminatorLoss))")
+            }
+            XCTAssertTrue(recorder.steps.compactMap(\.generatorLoss).allSatisfy(\.isFinite), name)
+            XCTAssertEqual(recorder.steps.compactMap(\.generatorLoss).count, config.schedule.criticSteps == 1 ? 4 : 2, name)
+            if config.loss.gradientPenalty > 0 { XCTAssertNotNil(recorder.steps[0].gradientPenalty) }
+            XCTAssertEqual(recorder.epochs.count, 2)
+            XCTAssertNotNil(recorder.epochs[0].test, "\(name): the test split is evaluated each epoch")
+
+            let files = Set(try FileManager.default.contentsOfDirectory(atPath: run.url.path))
+            XCTAssertTrue(files.isSuperset(of: ["config.yaml", "metrics.jsonl", "losses.svg", "images", "checkpoints"]), "\(name): \(files)")
+            XCTAssertTrue(files.contains { $0.hasPrefix("events.out.tfevents.") }, name)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run.imagesURL.path).sorted(), ["epoch-0001.png", "epoch-0002.png"])
+            let checkpoints = Set(try FileManager.default.contentsOfDirectory(atPath: run.checkpointsURL.path))
+            XCTAssertEqual(checkpoints, ["latest.safetensors", "step-00000002.safetensors", "step-00000004.safetensors"], name)
+            let metrics = try String(contentsOf: run.url.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(metrics.count, 4 + 2, "\(name): a record per step (log_every 1) and per epoch")
+            for line in metrics { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), "\(name): \(line)") }
+            XCTAssertEqual(try TrainingConfig.load(run.url.appendingPathComponent("config.yaml")), config)
+        }
+    }
+
+    func testGridIsPaddedAndLaidOutAsTorchvisionDoes() throws {
+        let (config, data, _) = try setup("cgan")
+        let trainer = try Trainer(config: config, dataset: data)
+        let (samples, labels) = try trainer.fixedSamples(count: 20)
+        XCTAssertEqual(labels, (0..<20).map { $0 % 10 })
+        let grid = ImageGrid(samples, columns: 10)
+        XCTAssertEqual([grid.width, grid.height], [10 * 30 + 2, 2 * 30 + 2])
+        XCTAssertEqual(grid.pixels.prefix(grid.width * 2).max(), 0, "2 black rows on top")
+        XCTAssertEqual(grid.pixels.max(), 255, "min-max normalised")
+        let png = grid.png
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    }
+
+    /// Training 6 steps straight and training 3, checkpointing, restoring into a new trainer and training
+    /// 3 more give the same parameters, buffers and optimiser state bit for bit.
+    func testResumingGivesTheUninterruptedRunBitForBit() throws {
+        for name in ["dcgan", "wgan-gp", "sngan"] {
+            let (config, data, _) = try setup(name, batches: 4, overrides: ["training.epochs=2", "logging.evaluate_test_split=false"])
+            let straight = try Trainer(config: config, dataset: data)
+            straight.observers = [StopAt(6)]
+            try straight.run()
+
+            let first = try Trainer(config: config, dataset: data)
+            first.observers = [StopAt(3)]
+            try first.run()
+            XCTAssertEqual(first.step, 3)
+            let url = try Checkpoint.save(first, in: directory.appendingPathComponent(name), keep: 2)
+            let second = try Trainer(config: config, dataset: data)
+            try Checkpoint.restore(second, from: url)
+            XCTAssertEqual(second.step, 3)
+            second.observers = [StopAt(6)]
+            try second.run()
+
+            let a = Checkpoint.file(of: straight).tensors, b = Checkpoint.file(of: second).tensors
+            XCTAssertEqual(a.names, b.names)
+            for tensorName in a.names where a[tensorName] != b[tensorName] { XCTFail("\(name): \(tensorName) differs after resuming") }
+        }
+    }
+
+    func testDamagedCheckpointsAreErrorsAndChangeNothing() throws {
+        let (config, data, _) = try setup("gan")
+        let trainer = try Trainer(config: config, dataset: data)
+        let url = try Checkpoint.save(trainer, in: directory, keep: 3)
+        let bytes = try Data(contentsOf: url)
+        let target = try Trainer(config: config, dataset: data)
+        let before = Checkpoint.file(of: target).tensors
+
+        let truncated = directory.appendingPathComponent("truncated.safetensors")
+        try bytes.prefix(bytes.count / 2).write(to: truncated)
+        XCTAssertThrowsError(try Checkpoint.restore(target, from: truncated)) { XCTAssertTrue("\($0)".contains(truncated.path), "\($0)") }
+
+        var otherConfig = config
+        otherConfig.model.classes = 10  // a cGAN's checkpoint for a GAN
+        let cgan = try Trainer(config: otherConfig, dataset: data)
+        let mismatched = try Checkpoint.save(cgan, in: directory.appendingPathComponent("cgan"), keep: 1)
+        XCTAssertThrowsError(try Checkpoint.restore(target, from: mismatched)) { error in
+            XCTAssertTrue("\(error)".contains("generator.model.0.weight"), "\(error)")
+            XCTAssertTrue("\(error)".contains(mismatched.path), "\(error)")
+        }
+        XCTAssertEqual(Checkpoint.file(of: target).tensors, before, "a failed restore changed the trainer")
+        XCTAssertEqual(target.step, 0)
+    }
+
+    func testOldCheckpointsArePrunedAndLatestIsTheNewest() throws {
+        let (config, data, _) = try setup("gan", batches: 6)
+        let trainer = try Trainer(config: config, dataset: data)
+        for _ in 0..<4 {
+            trainer.observers = [StopAt(trainer.step + 1)]
+            try trainer.run()
+            try Checkpoint.save(trainer, in: directory, keep: 2)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(),
+                       ["latest.safetensors", "step-00000003.safetensors", "step-00000004.safetensors"])
+        XCTAssertEqual(try Checkpoint.read(directory.appendingPathComponent("latest.safetensors")).step, 4)
+    }
+}
+
+/// Records what training reports.
+final class Recorder: TrainingObserver {
+    var steps: [StepMetrics] = []
+    var epochs: [(epoch: Int, test: (Float, Float)?)] = []
+    func trainingStarted(_ trainer: Trainer) throws {}
+    func stepFinished(_ trainer: Trainer, metrics: StepMetrics) throws { steps.append(metrics) }
+    func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws {
+        epochs.append((epoch, testLosses.map { ($0.discriminator, $0.generator) }))
+    }
+    func trainingFinished(_ trainer: Trainer) throws {}
+}
+
+/// Asks the trainer to stop once it reaches a step.
+final class StopAt: TrainingObserver {
+    let step: Int
+    init(_ step: Int) { self.step = step }
+    func trainingStarted(_ trainer: Trainer) throws { trainer.stopRequested = trainer.step >= step }
+    func stepFinished(_ trainer: Trainer, metrics: StepMetrics) throws { if trainer.step >= step { trainer.stopRequested = true } }
+    func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws {}
+    func trainingFinished(_ trainer: Trainer) throws {}
+}
