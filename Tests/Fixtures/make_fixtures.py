@@ -216,6 +216,10 @@ def layer_fixtures():
     logits = torch.tensor([[3.0], [-2.0], [40.0], [-40.0], [0.1]])
     case("bce_logits", "bce_logits", Loss(F.binary_cross_entropy_with_logits, target), logits, {})
     tensors["bce_logits.target"] = target
+    class CrossEntropy(nn.Module):
+        def forward(self, x):
+            return F.cross_entropy(x, torch.tensor([3, 0, 9, 9, 1]))
+    case("cross_entropy", "cross_entropy", CrossEntropy(), torch.randn(5, 10) * 3, {"indices": [3, 0, 9, 9, 1]})
     scores = torch.randn(6, 1) * 2
     case("hinge_fake", "hinge_fake", Loss(lambda x: F.relu(1 + x).mean()), scores, {})
     case("hinge_real", "hinge_real", Loss(lambda x: F.relu(1 - x).mean()), scores, {})

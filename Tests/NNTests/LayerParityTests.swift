@@ -78,6 +78,7 @@ final class LayerParityTests: XCTestCase {
         case "hinge_fake": return (nil, { x, _ in x.shifted(by: 1).relu().mean() })
         case "hinge_real": return (nil, { x, _ in x.negated().shifted(by: 1).relu().mean() })
         case "mean": return (nil, { x, _ in x.mean() })
+        case "cross_entropy": return (nil, { x, _ in try softmaxCrossEntropy(x, labels: a.indices!) })
         default: throw FixtureError.missing("kind \(c.kind)")
         }
     }

@@ -109,6 +109,7 @@ final class OperationGradientTests: XCTestCase {
         let target = try Tensor([1, 0, 1, 0, 0.3, 1], shape: [6, 1])
         let p = leaf([6, 1], 0.1...0.9)
         try GradientCheck.check([p], step: 1e-3, "binaryCrossEntropy") { try binaryCrossEntropy($0[0], target: target) }
+        try GradientCheck.check([leaf([4, 5], -3...3)], "softmaxCrossEntropy") { try softmaxCrossEntropy($0[0], labels: [0, 4, 2, 2]) }
         let logits = leaf([6, 1], -3...3)
         try GradientCheck.check([logits], "binaryCrossEntropyWithLogits") {
             try binaryCrossEntropyWithLogits($0[0], target: target)

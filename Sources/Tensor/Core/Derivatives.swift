@@ -254,6 +254,20 @@ enum Derivatives {
         return [dp, nil]
     }
 
+    /// d logits = g · (softmax(x) − onehot(y)) / N.
+    static func ofSoftmaxCrossEntropy(_ labels: [Int]) -> BackwardRule {
+        { g, node in
+            guard !GradientMode.isEnabled else { throw TensorError.noSecondDerivative(operation: "softmaxCrossEntropy") }
+            let logits = node.inputs[0]
+            let probabilities = softmax(logits)
+            let (n, classes) = (logits.shape[0], logits.shape[1])
+            for (row, label) in labels.enumerated() { probabilities.pointer[row * classes + label] -= 1 }
+            let factor = g.item / Float(n)
+            Kernels.affine(probabilities.pointer, scale: factor, shift: 0, into: probabilities.pointer, count: probabilities.count)
+            return [probabilities]
+        }
+    }
+
     /// dx = g · (σ(x) − t) / n.
     static let ofBinaryCrossEntropyWithLogits: BackwardRule = { g, node in
         guard !GradientMode.isEnabled else {
