@@ -21,7 +21,7 @@ struct Sample: ParsableCommand {
         if let noise {
             let (values, shape) = try NumpyFile.readFloats(URL(fileURLWithPath: noise))
             guard shape.count == 2, shape[1] == config.model.noiseSize else {
-                throw ValidationError("--noise: expected shape [N, \(config.model.noiseSize)], got \(shape)")
+                throw CommandError("--noise: expected shape [N, \(config.model.noiseSize)], got \(shape)")
             }
             z = try Tensor(values, shape: shape)
         } else {
@@ -38,7 +38,7 @@ struct Sample: ParsableCommand {
                 labels = perDigit ? (0..<n).map { $0 / count } : (0..<n).map { $0 % classes }
             }
         } else if label != nil || perDigit {
-            throw ValidationError("this checkpoint's model (\(config.model.architecture.rawValue), classes 0) is unconditional")
+            throw CommandError("this checkpoint's model (\(config.model.architecture.rawValue), classes 0) is unconditional")
         }
         let images = try GradientMode.withoutGradients { try generator.forward(z, labels: labels) }
         let url = URL(fileURLWithPath: out)

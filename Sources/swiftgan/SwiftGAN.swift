@@ -30,3 +30,9 @@ func mpiLibraryVersion() -> String {
     let text = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     return text.split(separator: "\n").first.map(String.init) ?? text
 }
+
+/// A failure while running a command (as opposed to a malformed command line): printed without the usage text.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -23,20 +23,18 @@ struct Train: ParsableCommand {
         if let maxSteps { settings.append("training.max_steps=\(maxSteps)") }
         if let seed { settings.append("seed=\(seed)") }
         let config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
+        // Check the run directory before the (slower) data loading.
+        let directory = URL(fileURLWithPath: runDir ?? "runs/\(config.name)")
+        let latest = directory.appendingPathComponent("checkpoints/latest.safetensors")
+        let hasCheckpoint = FileManager.default.fileExists(atPath: latest.path)
+        if resume, !hasCheckpoint { throw CommandError("--resume: there is no checkpoint at \(latest.path)") }
+        if !resume, hasCheckpoint {
+            throw CommandError("\(directory.path) already holds a run; continue it with --resume or choose another --run-dir")
+        }
         let data = try DataLocator(config: config, directory: data)
         for notice in data.notices { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) }
         let trainer = try Trainer(config: config, dataset: data.training, testSet: data.test)
-
-        let directory = URL(fileURLWithPath: runDir ?? "runs/\(config.name)")
-        let latest = directory.appendingPathComponent("checkpoints/latest.safetensors")
-        if resume {
-            guard FileManager.default.fileExists(atPath: latest.path) else {
-                throw ValidationError("--resume: there is no checkpoint at \(latest.path)")
-            }
-            try Checkpoint.restore(trainer, from: latest)
-        } else if FileManager.default.fileExists(atPath: latest.path) {
-            throw ValidationError("\(directory.path) already holds a run; continue it with --resume or choose another --run-dir")
-        }
+        if resume { try Checkpoint.restore(trainer, from: latest) }
         let run = try RunDirectory(directory, config: config, quiet: quiet)
         trainer.observers.append(run)
         StopSignal.install()
