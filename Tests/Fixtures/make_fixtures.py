@@ -502,6 +502,7 @@ def penalty_fixtures():
     """WGAN-GP's penalty 10·mean((‖∇x̂ D(x̂)‖ − 1)²) and d(penalty)/dθ for critics without batch norm."""
     critics = {
         "wgan-gp": (lambda: mlp_discriminator(sigmoid=False), 28, False),
+        "wgan": (lambda: mlp_discriminator(sigmoid=False), 28, False),  # the same critic; its own weights and inputs
         "gan": (lambda: mlp_discriminator(), 28, False),
         "sngan": (SNGANDiscriminator, 28, True),
         "dcgan-critic": (lambda: DCGANDiscriminator(batch_norm=False, sigmoid=False), 32, False),

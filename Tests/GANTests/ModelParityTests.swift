@@ -113,7 +113,7 @@ final class ModelParityTests: XCTestCase {
         var conditional = ModelZoo.Options()
         conditional.classes = 10
         let critics: [(String, ModelZoo.Architecture, ModelZoo.Options)] = [
-            ("wgan-gp", .gan, critic), ("gan", .gan, ModelZoo.Options()), ("sngan", .sngan, conditional),
+            ("wgan-gp", .gan, critic), ("wgan", .gan, critic), ("gan", .gan, ModelZoo.Options()), ("sngan", .sngan, conditional),
             ("dcgan-critic", .dcgan, noBatchNorm),
         ]
         for (name, architecture, options) in critics {
