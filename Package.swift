@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "swiftgan", targets: ["swiftgan"]),
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .library(name: "GAN", targets: ["GAN"]),
     ],
     dependencies: [
@@ -29,18 +30,20 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: uncheckedInRelease),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: uncheckedInRelease),
-        .target(name: "GAN", dependencies: ["NN", "CZlib", "Yams"], swiftSettings: uncheckedInRelease),
+        .target(name: "Distributed", dependencies: ["NN", "CMPI"], swiftSettings: uncheckedInRelease),
+        .target(name: "GAN", dependencies: ["NN", "Distributed", "CZlib", "Yams"], swiftSettings: uncheckedInRelease),
         // Fixture loading, comparisons and gradient checks shared by the test targets.
         .target(name: "TestSupport", dependencies: ["NN", "Tensor"], path: "Tests/Support"),
         .executableTarget(
             name: "swiftgan",
             dependencies: [
-                "Tensor", "NN", "GAN", "CMPI", "CBLAS",
+                "Tensor", "NN", "Distributed", "GAN", "CMPI", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "NN", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "GAN", "NN", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

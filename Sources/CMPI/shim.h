@@ -17,5 +17,7 @@ static inline MPI_Status *swiftgan_status_ignore(void) { return MPI_STATUS_IGNOR
 static inline int swiftgan_success(void) { return MPI_SUCCESS; }
 static inline int swiftgan_max_library_version_string(void) { return MPI_MAX_LIBRARY_VERSION_STRING; }
 static inline int swiftgan_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline int swiftgan_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+static inline MPI_Errhandler swiftgan_errors_return(void) { return MPI_ERRORS_RETURN; }
 
 #endif

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import GAN
 
@@ -15,8 +16,15 @@ struct Train: ParsableCommand {
     var overrides: [String] = []
     @Flag(help: "Continue from the run directory's latest checkpoint.") var resume = false
     @Flag(help: "No progress output.") var quiet = false
+    @Flag(help: "Average gradients with one blocking allreduce after backward instead of overlapping bucket allreduces with it.")
+    var noOverlap = false
 
     func run() throws {
+        let communicator = Launcher.communicator()
+        try Launcher.runOrAbort(communicator) { try train(communicator) }
+    }
+
+    func train(_ communicator: Communicator) throws {
         BLASThreads.applyDefault()
         var settings = overrides
         if let epochs { settings.append("training.epochs=\(epochs)") }
@@ -27,17 +35,23 @@ struct Train: ParsableCommand {
         let directory = URL(fileURLWithPath: runDir ?? "runs/\(config.name)")
         let latest = directory.appendingPathComponent("checkpoints/latest.safetensors")
         let hasCheckpoint = FileManager.default.fileExists(atPath: latest.path)
-        if resume, !hasCheckpoint { throw CommandError("--resume: there is no checkpoint at \(latest.path)") }
-        if !resume, hasCheckpoint {
-            throw CommandError("\(directory.path) already holds a run; continue it with --resume or choose another --run-dir")
+        // Rank 0 alone looks at the run directory; a failure there ends every rank through MPI_Abort.
+        if communicator.isRoot {
+            if resume, !hasCheckpoint { throw CommandError("--resume: there is no checkpoint at \(latest.path)") }
+            if !resume, hasCheckpoint {
+                throw CommandError("\(directory.path) already holds a run; continue it with --resume or choose another --run-dir")
+            }
         }
         let data = try DataLocator(config: config, directory: data)
-        for notice in data.notices { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) }
-        let trainer = try Trainer(config: config, dataset: data.training, testSet: data.test)
-        if resume { try Checkpoint.restore(trainer, from: latest) }
-        let run = try RunDirectory(directory, config: config, quiet: quiet)
-        trainer.observers.append(run)
+        if communicator.isRoot { for notice in data.notices { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) } }
+        let trainer = try Trainer(config: config, dataset: data.training, testSet: data.test, communicator: communicator, overlap: !noOverlap)
+        // Rank 0 restores; the start of training broadcasts its state to the others.
+        if resume, communicator.isRoot { try Checkpoint.restore(trainer, from: latest) }
         StopSignal.install()
+        guard communicator.isRoot else { return try trainer.run() }
+        let run = try RunDirectory(directory, config: config, quiet: quiet)
+        run.worldSize = communicator.size
+        trainer.observers.append(run)
         try trainer.run()
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 public enum Python {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// stdout of `python3 <script> <arguments>`; a non-zero exit is an error carrying stderr.

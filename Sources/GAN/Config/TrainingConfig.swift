@@ -176,7 +176,7 @@ public struct TrainingConfig: Equatable {
 
     private static func optimizer(_ o: ConfigReader, default fallback: OptimizerSettings) throws -> OptimizerSettings {
         var settings = fallback
-        settings.kind = try o.string("kind", default: settings.kind, allowed: ["adam", "rmsprop"])
+        settings.kind = try o.string("kind", default: settings.kind, allowed: ["adam", "rmsprop", "sgd"])
         settings.learningRate = try o.float("learning_rate", default: settings.learningRate, in: 0...10)
         settings.betas = try o.floats("betas", default: settings.betas, count: 2)
         if settings.betas.contains(where: { !(0..<1).contains($0) }) { throw o.error("betas", "each beta must be in [0, 1)") }

@@ -31,6 +31,7 @@ public final class GANModels {
     static func optimizer(_ settings: TrainingConfig.OptimizerSettings, _ arena: ParameterArena) -> Optimizer {
         switch settings.kind {
         case "rmsprop": RMSprop(arena, learningRate: settings.learningRate, alpha: settings.alpha, epsilon: settings.epsilon)
+        case "sgd": SGD(arena, learningRate: settings.learningRate)
         default: Adam(arena, learningRate: settings.learningRate, betas: (settings.betas[0], settings.betas[1]), epsilon: settings.epsilon)
         }
     }

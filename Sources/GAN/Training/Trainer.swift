@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import NN
 
@@ -13,6 +14,12 @@ public struct StepMetrics: Equatable {
     public var gradientPenalty: Float?
     public var discriminatorGradientNorm: Double?
     public var generatorGradientNorm: Double?
+    /// Wall time of the step on this rank, and on the slowest rank.
+    public var stepSeconds = 0.0
+    public var slowestStepSeconds = 0.0
+    /// Of the step: waiting for gradient allreduces, and in batch-norm statistic reductions.
+    public var allreduceSeconds = 0.0
+    public var syncBatchNormSeconds = 0.0
 }
 
 /// Receives what training produces; the run directory (rank 0) implements it.
@@ -33,23 +40,54 @@ public final class Trainer {
     /// Batches trained so far: the step counter every random draw is keyed by.
     public internal(set) var step = 0
     public var observers: [TrainingObserver] = []
-    /// Set to stop at the next step boundary (as SIGINT and SIGTERM do through `StopSignal`).
+    /// Set to stop at the next step boundary (as SIGINT and SIGTERM do through `StopSignal`); with several
+    /// ranks, a request on any rank stops all of them after the same step.
     public var stopRequested = false
-    var shouldStop: Bool { stopRequested || StopSignal.received }
+    var shouldStop = false
 
-    public init(config: TrainingConfig, dataset: ImageDataset, testSet: ImageDataset? = nil, models: GANModels? = nil) throws {
+    /// The ranks training together; `LocalCommunicator` for one process.
+    public let communicator: Communicator
+    let generatorAverager: GradientAverager
+    let discriminatorAverager: GradientAverager
+    let batchNormReducer: SyncBatchNormReducer?
+
+    public init(
+        config: TrainingConfig, dataset: ImageDataset, testSet: ImageDataset? = nil, models: GANModels? = nil,
+        communicator: Communicator = LocalCommunicator(), overlap: Bool = true
+    ) throws {
         guard dataset.count >= config.training.batchSize else {
             throw ConfigError(file: "config", keyPath: "training.batch_size",
                               message: "\(config.training.batchSize) is more than the \(dataset.count) images of \(dataset.source)")
         }
+        guard config.training.batchSize % communicator.size == 0 else {
+            throw ConfigError(file: "config", keyPath: "training.batch_size",
+                              message: "the global batch of \(config.training.batchSize) does not split evenly over \(communicator.size) ranks")
+        }
         self.config = config
-        self.models = try models ?? GANModels(config)
+        let models = try models ?? GANModels(config)
+        self.models = models
         self.dataset = dataset
         self.testSet = testSet
+        self.communicator = communicator
         random = SampleRandom(seed: UInt64(config.seed))
+        generatorAverager = GradientAverager(arena: models.generatorArena, communicator: communicator, overlap: overlap)
+        discriminatorAverager = GradientAverager(arena: models.discriminatorArena, communicator: communicator, overlap: overlap)
+        if communicator.size > 1 {
+            let reducer = SyncBatchNormReducer(communicator: communicator)
+            for network in [models.generator, models.discriminator] {
+                for (_, module) in network.namedModules() { (module as? BatchNorm)?.reducer = reducer }
+            }
+            batchNormReducer = reducer
+        } else {
+            batchNormReducer = nil
+        }
     }
 
+    /// The global batch (`training.batch_size`); each rank trains on `localBatchSize` of it.
     public var batchSize: Int { config.training.batchSize }
+    public var localBatchSize: Int { batchSize / communicator.size }
+    /// This rank's positions within each global batch: a contiguous slice.
+    public var localSamples: Range<Int> { (communicator.rank * localBatchSize)..<((communicator.rank + 1) * localBatchSize) }
     /// Full batches per epoch (the last partial batch is dropped, as the seeds' drop_last does).
     public var batchesPerEpoch: Int { dataset.count / batchSize }
     public var totalSteps: Int {
@@ -63,18 +101,34 @@ public final class Trainer {
 
     // MARK: - The loop
 
-    /// Trains from the current step to the end of the last epoch (or `maxSteps`).
+    /// Trains from the current step to the end of the last epoch (or `maxSteps`). Starts by making every
+    /// rank's replica rank 0's.
     public func run() throws {
+        var counters = [step]
+        let modules: [Module] = [models.generator, models.discriminator]
+        let optimizers = [models.generatorOptimizer, models.discriminatorOptimizer]
+        try ReplicaState.broadcast(modules: modules, optimizers: optimizers, counters: &counters, communicator: communicator)
+        try ReplicaState.verify(modules: modules, optimizers: optimizers, communicator: communicator)
+        step = counters[0]
+        shouldStop = false
         for observer in observers { try observer.trainingStarted(self) }
         while step < totalSteps, !shouldStop {
             let epoch = self.epoch
             let order = random.permutation(count: dataset.count, epoch: epoch)
             var batchInEpoch = step - epoch * batchesPerEpoch
             while batchInEpoch < batchesPerEpoch, step < totalSteps, !shouldStop {
-                let indices = order[(batchInEpoch * batchSize)..<((batchInEpoch + 1) * batchSize)]
-                let metrics = try trainStep(indices: indices, batchInEpoch: batchInEpoch)
+                let started = DispatchTime.now().uptimeNanoseconds
+                discriminatorAverager.resetTimers()
+                generatorAverager.resetTimers()
+                batchNormReducer?.resetTimers()
+                let global = order[(batchInEpoch * batchSize)..<((batchInEpoch + 1) * batchSize)]
+                var metrics = try trainStep(indices: global.dropFirst(localSamples.lowerBound).prefix(localBatchSize), batchInEpoch: batchInEpoch)
+                metrics.stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                metrics.allreduceSeconds = discriminatorAverager.waitSeconds + generatorAverager.waitSeconds
+                metrics.syncBatchNormSeconds = batchNormReducer?.seconds ?? 0
                 step += 1
                 batchInEpoch += 1
+                metrics = try agree(on: metrics)
                 for observer in observers { try observer.stepFinished(self, metrics: metrics) }
             }
             if batchInEpoch == batchesPerEpoch {
@@ -85,13 +139,37 @@ public final class Trainer {
         for observer in observers { try observer.trainingFinished(self) }
     }
 
+    /// Every rank's step metrics become their means over the ranks (and the slowest rank's step time), and
+    /// the ranks agree whether to stop: one small allreduce per step.
+    func agree(on metrics: StepMetrics) throws -> StepMetrics {
+        let stop = stopRequested || StopSignal.received
+        guard communicator.size > 1 else {
+            shouldStop = stop
+            var m = metrics
+            m.slowestStepSeconds = m.stepSeconds
+            return m
+        }
+        let values = [metrics.discriminatorLoss, metrics.generatorLoss, metrics.realScore, metrics.fakeScore, metrics.gradientPenalty]
+        var sums = values.map { Double($0 ?? 0) } + [metrics.allreduceSeconds, metrics.syncBatchNormSeconds, stop ? 1 : 0]
+        try sums.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0.baseAddress!, count: $0.count) }
+        let ranks = Double(communicator.size)
+        var m = metrics
+        func mean(_ index: Int) -> Float? { values[index] == nil ? nil : Float(sums[index] / ranks) }
+        (m.discriminatorLoss, m.generatorLoss, m.realScore, m.fakeScore, m.gradientPenalty) = (mean(0), mean(1), mean(2), mean(3), mean(4))
+        m.allreduceSeconds = sums[5] / ranks
+        m.syncBatchNormSeconds = sums[6] / ranks
+        m.slowestStepSeconds = try communicator.allreduceMax(metrics.stepSeconds)
+        shouldStop = sums[7] > 0
+        return m
+    }
+
     /// One batch: the discriminator step (every `discriminatorEvery` batches) and the generator step
     /// (every `criticSteps` batches), as the seeds order them.
     public func trainStep<C: Collection>(indices: C, batchInEpoch: Int) throws -> StepMetrics where C.Element == Int {
         let (g, d) = (models.generator, models.discriminator)
         g.train()
         d.train()
-        let samples = 0..<batchSize
+        let samples = localSamples  // positions within the global batch: they key every random draw
         let (real, realLabels) = dataset.batch(indices, range: config.data.range)
         let conditional = config.model.classes > 0
         let fakeLabels = conditional ? try labels(.fakeLabels, realLabels: realLabels) : nil
@@ -121,7 +199,7 @@ public final class Trainer {
     func labels(_ stream: SampleRandom.Stream, realLabels: [Int]) throws -> [Int] {
         config.schedule.fakeLabels == "batch"
             ? realLabels
-            : (0..<batchSize).map { random.label(stream, step: step, sample: $0, classes: config.model.classes) }
+            : localSamples.map { random.label(stream, step: step, sample: $0, classes: config.model.classes) }
     }
 
     func discriminatorStep(real: Tensor, realLabels: [Int]?, fake: Tensor, fakeLabels: [Int]?, metrics: inout StepMetrics) throws {
@@ -136,7 +214,9 @@ public final class Trainer {
             loss = try add(loss, penalty)
         }
         models.discriminatorArena.zeroGradients()
-        try loss.backward()
+        discriminatorAverager.beginBackward()
+        try loss.backward(onLeafReady: discriminatorAverager.parameterReady)
+        try discriminatorAverager.finish()
         metrics.discriminatorGradientNorm = models.discriminatorArena.gradientNorm
         models.discriminatorOptimizer.step()
         if config.loss.clip > 0 { models.discriminatorArena.clamp(to: -config.loss.clip...config.loss.clip) }
@@ -153,7 +233,9 @@ public final class Trainer {
         let scores = try d.forward(fake, labels: labels)
         let loss = try generatorLoss(fake: scores)
         models.generatorArena.zeroGradients()
-        try loss.backward()
+        generatorAverager.beginBackward()
+        try loss.backward(onLeafReady: generatorAverager.parameterReady)
+        try generatorAverager.finish()
         metrics.generatorGradientNorm = models.generatorArena.gradientNorm
         models.generatorOptimizer.step()
         metrics.generatorLoss = loss.item
@@ -181,12 +263,12 @@ public final class Trainer {
         }
     }
 
-    /// x̂ = α·x + (1 − α)·G(z) with α ~ U(0, 1) per sample.
+    /// x̂ = α·x + (1 − α)·G(z) with α ~ U(0, 1) per sample (keyed by the sample's global position).
     func interpolate(_ real: Tensor, _ fake: Tensor) -> Tensor {
         let result = Tensor(uninitialized: real.shape)
         let width = real.count / real.shape[0]
         for n in 0..<real.shape[0] {
-            let alpha = random.uniform(.penaltyWeights, step: step, sample: n)
+            let alpha = random.uniform(.penaltyWeights, step: step, sample: localSamples.lowerBound + n)
             for i in (n * width)..<((n + 1) * width) { result.pointer[i] = alpha * real.pointer[i] + (1 - alpha) * fake.pointer[i] }
         }
         return result
@@ -195,28 +277,30 @@ public final class Trainer {
     // MARK: - Evaluation
 
     /// D's and G's losses on the test split with both networks in evaluation mode and no updates (seed 000's
-    /// `evaluate`), averaged over its full batches.
+    /// `evaluate`), averaged over its full batches; the ranks share the batches.
     public func testLosses() throws -> (discriminator: Float, generator: Float)? {
         guard let testSet, testSet.count >= batchSize else { return nil }
         let (g, d) = (models.generator, models.discriminator)
         g.eval()
         d.eval()
         defer { g.train(); d.train() }
-        return try GradientMode.withoutGradients {
-            var totals = (0.0, 0.0)
-            let batches = testSet.count / batchSize
-            for batch in 0..<batches {
+        let batches = testSet.count / batchSize
+        var totals = try GradientMode.withoutGradients {
+            var totals = [0.0, 0.0]
+            for batch in stride(from: communicator.rank, to: batches, by: communicator.size) {
                 let samples = (batch * batchSize)..<((batch + 1) * batchSize)
                 let (real, realLabels) = testSet.batch(samples, range: config.data.range)
                 let conditional = config.model.classes > 0
                 let labels = conditional ? samples.map { random.label(.fakeLabels, step: -1 - epoch, sample: $0, classes: config.model.classes) } : nil
                 let fake = try g.forward(random.noise(.noise, step: -1 - epoch, samples: samples, size: config.model.noiseSize), labels: labels)
                 let fakeScores = try d.forward(fake, labels: labels)
-                totals.0 += Double(try discriminatorLoss(real: d.forward(real, labels: conditional ? realLabels : nil), fake: fakeScores).item)
-                totals.1 += Double(try generatorLoss(fake: fakeScores).item)
+                totals[0] += Double(try discriminatorLoss(real: d.forward(real, labels: conditional ? realLabels : nil), fake: fakeScores).item)
+                totals[1] += Double(try generatorLoss(fake: fakeScores).item)
             }
-            return (Float(totals.0 / Double(batches)), Float(totals.1 / Double(batches)))
+            return totals
         }
+        try totals.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0.baseAddress!, count: 2) }
+        return (Float(totals[0] / Double(batches)), Float(totals[1] / Double(batches)))
     }
 
     /// The fixed-noise samples of the grid, generated in evaluation mode: `(count, 1, H, W)` in [−1, 1], and

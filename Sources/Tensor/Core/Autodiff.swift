@@ -61,17 +61,21 @@ extension Tensor {
     }
 
     /// Accumulates d(self)/d(leaf) into every leaf's `grad` (PyTorch's `loss.backward()`). `self` must be a
-    /// scalar unless `gradient` (the seed, shaped like `self`) is given.
-    public func backward(gradient seed: Tensor? = nil) throws {
+    /// scalar unless `gradient` (the seed, shaped like `self`) is given. `onLeafReady` is called for each leaf
+    /// as soon as its gradient is complete, while the rest of the pass goes on: data-parallel training starts
+    /// averaging a bucket of gradients then (PyTorch DDP's hooks).
+    public func backward(gradient seed: Tensor? = nil, onLeafReady: ((Tensor) throws -> Void)? = nil) throws {
         let seed = try seed ?? Tensor.seed(for: self, operation: "backward")
-        let leafGradients = try Autodiff.propagate(roots: [(self, seed)], createGraph: false)
-        for (leaf, gradient) in leafGradients {
+        func deposit(_ leaf: Tensor, _ gradient: Tensor) throws {
             if let existing = leaf.grad {
                 Kernels.add(existing.pointer, gradient.pointer, into: existing.pointer, count: existing.count)
             } else {
                 leaf.grad = gradient.copy()
             }
+            try onLeafReady?(leaf)
         }
+        let remaining = try Autodiff.propagate(roots: [(self, seed)], createGraph: false, leafFinished: deposit)
+        for (leaf, gradient) in remaining { try deposit(leaf, gradient) }
     }
 
     fileprivate static func seed(for output: Tensor, operation: String) throws -> Tensor {
@@ -115,8 +119,11 @@ enum Autodiff {
     /// Walks the tape from `roots` back to the leaves and returns each reached tensor's total gradient:
     /// leaves when `targets` is nil, otherwise exactly the targets reached (which may be intermediate results,
     /// several on one chain). Nodes that lead to no wanted gradient are skipped.
+    /// With `leafFinished`, each leaf's total is handed over as soon as the last node that uses it has been
+    /// processed, and is not returned.
     static func propagate(
-        roots: [(Tensor, Tensor)], createGraph: Bool, targets: [Tensor]? = nil
+        roots: [(Tensor, Tensor)], createGraph: Bool, targets: [Tensor]? = nil,
+        leafFinished: ((Tensor, Tensor) throws -> Void)? = nil
     ) throws -> [(Tensor, Tensor)] {
         for (output, seed) in roots where output.shape != seed.shape {
             throw TensorError.shapeMismatch(
@@ -141,7 +148,17 @@ enum Autodiff {
 
         try GradientMode.with(enabled: createGraph) {
             for (output, seed) in roots { try accumulate(seed, into: output) }
-            for node in tapeOrder(from: roots.map(\.0), wanting: targetIDs) {
+            let order = tapeOrder(from: roots.map(\.0), wanting: targetIDs)
+            // How many nodes still have to deliver a gradient to each leaf.
+            var pendingUses: [ObjectIdentifier: Int] = [:]
+            if leafFinished != nil {
+                for node in order {
+                    for (index, input) in node.inputs.enumerated() where node.needs(index) && input.gradientFunction == nil {
+                        pendingUses[ObjectIdentifier(input), default: 0] += 1
+                    }
+                }
+            }
+            for node in order {
                 guard let gradient = nodeGradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 let inputGradients = try node.rule(gradient, node)
                 for (index, inputGradient) in inputGradients.enumerated() where node.needsInputGradient[index] {
@@ -153,6 +170,14 @@ enum Autodiff {
                             detail: "gradient \(describe(inputGradient.shape)) for input \(describe(input.shape))")
                     }
                     try accumulate(inputGradient, into: input)
+                }
+                guard let leafFinished else { continue }
+                for (index, input) in node.inputs.enumerated() where node.needs(index) && input.gradientFunction == nil {
+                    let key = ObjectIdentifier(input)
+                    pendingUses[key]! -= 1
+                    if pendingUses[key] == 0, let (leaf, total) = leafGradients.removeValue(forKey: key) {
+                        try leafFinished(leaf, total)
+                    }
                 }
             }
         }

@@ -1,0 +1,22 @@
+/// Plain stochastic gradient descent, `torch.optim.SGD` without momentum: p ← p − lr · g.
+/// Its step is linear in the gradient, so it shows gradient differences undistorted (Adam and RMSprop
+/// normalise each gradient by its own magnitude, which turns rounding-level gradients into full steps).
+public final class SGD: Optimizer {
+    public let arena: ParameterArena
+    public var learningRate: Float
+    public var stepCount = 0
+
+    public init(_ arena: ParameterArena, learningRate: Float) {
+        self.arena = arena
+        self.learningRate = learningRate
+    }
+
+    public var stateArenas: [(name: String, values: Tensor)] { [] }
+
+    public func step() {
+        stepCount += 1
+        Kernels.zip(arena.values.pointer, arena.gradients.pointer, into: arena.values.pointer, count: arena.count) { [rate = learningRate] p, g in
+            p - rate * g
+        }
+    }
+}
