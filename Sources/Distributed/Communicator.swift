@@ -25,6 +25,9 @@ public protocol Communicator: AnyObject {
 /// A collective under way.
 public protocol PendingReduction: AnyObject {
     func wait() throws
+    /// Lets the collective advance without blocking (MPI progresses non-blocking collectives only inside MPI
+    /// calls); true once it has completed.
+    @discardableResult func test() throws -> Bool
 }
 
 extension Communicator {
@@ -52,6 +55,9 @@ public final class LocalCommunicator: Communicator {
     public func barrier() throws {}
     public func abort(code: Int32) -> Never { exit(code) }
 
-    final class Finished: PendingReduction { func wait() throws {} }
+    final class Finished: PendingReduction {
+        func wait() throws {}
+        func test() throws -> Bool { true }
+    }
 }
 

@@ -59,11 +59,12 @@ public final class GradientAverager {
         }
     }
 
-    /// Backward's notice that `leaf`'s gradient is complete.
+    /// Backward's notice that `leaf`'s gradient is complete. Also nudges the reductions in flight along.
     public func parameterReady(_ leaf: Tensor) throws {
         guard overlap, communicator.size > 1, let index = tensorBucket[ObjectIdentifier(leaf)] else { return }
         buckets[index].remaining -= 1
         if buckets[index].remaining == 0 { try start(index) }
+        for bucket in buckets where bucket.pending != nil { try bucket.pending?.test() }
     }
 
     private func start(_ index: Int) throws {

@@ -108,5 +108,10 @@ public final class MPICommunicator: Communicator {
         let communicator: MPICommunicator
         init(communicator: MPICommunicator) { self.communicator = communicator }
         func wait() throws { try communicator.check(MPI_Wait(&request, swiftgan_status_ignore()), "MPI_Wait") }
+        func test() throws -> Bool {
+            var done: Int32 = 0
+            try communicator.check(MPI_Test(&request, &done, swiftgan_status_ignore()), "MPI_Test")
+            return done != 0
+        }
     }
 }

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `swiftgan bench`: the same config's networks (the fixture script's modules, MODELS.md),
+optimisers, losses and batch, trained on synthetic data with one thread per process, under
+DistributedDataParallel (gloo) when started by mpirun. Prints one JSON line like `swiftgan bench`:
+
+    python3 Benchmarks/torch_peer.py --config Configs/dcgan.yaml --steps 20
+    mpirun -np 2 python3 Benchmarks/torch_peer.py --config Configs/dcgan.yaml --steps 20
+
+Differences from SwiftGAN's training step, all in PyTorch's favour or neutral for speed: batch norm is per
+rank (PyTorch's SyncBatchNorm refuses CPU tensors); D sees real and fake images in one forward pass (DDP
+wants one forward per backward), and DDP does not broadcast buffers each forward.
+"""
+import argparse
+import warnings
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures"))
+import make_fixtures  # noqa: E402
+
+
+def networks(config):
+    model = config.get("model", {})
+    architecture = model.get("architecture", "gan")
+    classes = model.get("classes", 0)
+    sigmoid = model.get("discriminator_sigmoid", True)
+    if architecture == "gan":
+        return make_fixtures.mlp_generator(classes=classes, eps=model.get("batch_norm_epsilon", 0.8)), \
+            make_fixtures.mlp_discriminator(classes=classes, sigmoid=sigmoid)
+    make = {"mlp-gan": "mlp-gan", "dcgan": "dcgan", "dcgan28": "dcgan28", "dcgan64": "dcgan64", "sngan": "sngan"}[architecture]
+    g, d = make_fixtures.CONFIGS[make][0](), make_fixtures.CONFIGS[make][1]()
+    return g, d
+
+
+def optimizer(settings, parameters):
+    kind = settings.get("kind", "adam")
+    rate = float(settings.get("learning_rate", 2e-4))
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=rate, alpha=float(settings.get("alpha", 0.99)))
+    if kind == "sgd":
+        return torch.optim.SGD(parameters, lr=rate)
+    return torch.optim.Adam(parameters, lr=rate, betas=tuple(settings.get("betas", [0.5, 0.999])))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--batch-size", type=int)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=FutureWarning)  # broadcast_buffers is deprecated but says what we mean
+    world = int(os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))
+    rank = int(os.environ.get("OMPI_COMM_WORLD_RANK", "0"))
+    if world > 1:
+        dist.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=rank, world_size=world)
+
+    config = yaml.safe_load(open(args.config))
+    batch = args.batch_size or config.get("training", {}).get("batch_size", 64)
+    local = batch // world
+    size = config.get("data", {}).get("image_size", 28)
+    classes = config.get("model", {}).get("classes", 0)
+    loss_kind = config.get("loss", {}).get("kind", "bce")
+    penalty = float(config.get("loss", {}).get("gradient_penalty", 0))
+    clip = float(config.get("loss", {}).get("clip", 0))
+    critic_steps = config.get("schedule", {}).get("critic_steps", 1)
+    torch.manual_seed(0)
+    g, d = networks(config)
+    if world > 1:
+        g = torch.nn.parallel.DistributedDataParallel(g, broadcast_buffers=False)
+        d = torch.nn.parallel.DistributedDataParallel(d, broadcast_buffers=False)
+    og = optimizer(config.get("optimizer", {}).get("generator", {}), g.parameters())
+    od = optimizer(config.get("optimizer", {}).get("discriminator", {}), d.parameters())
+    images = torch.rand(local * 8, 1, size, size) * 2 - 1
+    labels = torch.randint(0, 10, (local * 8,))
+
+    def discriminate(x, y):
+        return d(x) if classes == 0 else d(x, y)
+
+    def step(i):
+        start = (i % 8) * local
+        real, real_labels = images[start:start + local], labels[start:start + local]
+        z = torch.randn(local, 100)
+        fake_labels = torch.randint(0, 10, (local,)) if classes else None
+        fake = g(z) if classes == 0 else g(z, fake_labels)
+        scores = discriminate(torch.cat([real, fake.detach()]), None if classes == 0 else torch.cat([real_labels, fake_labels]))
+        real_scores, fake_scores = scores[:local], scores[local:]
+        if loss_kind == "bce":
+            d_loss = F.binary_cross_entropy(real_scores, torch.ones_like(real_scores)) + \
+                F.binary_cross_entropy(fake_scores, torch.zeros_like(fake_scores))
+        elif loss_kind == "hinge":
+            d_loss = F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+        else:
+            d_loss = fake_scores.mean() - real_scores.mean()
+        if penalty > 0:
+            alpha = torch.rand(local, 1, 1, 1)
+            x = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
+            out = discriminate(x, None if classes == 0 else real_labels)
+            grad, = torch.autograd.grad(out, x, torch.ones_like(out), create_graph=True)
+            d_loss = d_loss + penalty * ((grad.view(local, -1).norm(2, dim=1) - 1) ** 2).mean()
+        od.zero_grad()
+        d_loss.backward()
+        od.step()
+        if clip > 0:
+            for p in d.parameters():
+                p.data.clamp_(-clip, clip)
+        if i % critic_steps == 0:
+            scores = discriminate(fake, fake_labels)
+            g_loss = F.binary_cross_entropy(scores, torch.ones_like(scores)) if loss_kind == "bce" else -scores.mean()
+            og.zero_grad()
+            g_loss.backward()
+            og.step()
+
+    for i in range(args.warmup):
+        step(i)
+    if world > 1:
+        dist.barrier()
+    started = time.perf_counter()
+    for i in range(args.steps):
+        step(args.warmup + i)
+    if world > 1:
+        dist.barrier()
+    seconds = (time.perf_counter() - started) / args.steps
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if world > 1:
+        peak_tensor = torch.tensor([peak])
+        dist.all_reduce(peak_tensor, op=dist.ReduceOp.MAX)
+        peak = peak_tensor.item()
+    if rank == 0:
+        print(json.dumps({"config": config.get("name"), "implementation": "pytorch", "world_size": world,
+                          "global_batch": batch, "per_rank_batch": local, "steps": args.steps,
+                          "images_per_second": round(batch / seconds, 1), "ms_per_step": round(seconds * 1e3, 2),
+                          "peak_memory_mb": round(peak, 1), "torch": torch.__version__}))
+    if world > 1:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Distributed
+import Foundation
+import GAN
+
+/// Full training steps on synthetic data, timed: one JSON line from rank 0.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time full training steps of a config on synthetic in-memory data; prints one JSON line.")
+
+    @Option(help: "The config (Configs/*.yaml).") var config: String
+    @Option(help: "Timed steps.") var steps = 20
+    @Option(help: "Untimed steps first.") var warmup = 3
+    @Option(help: "Global batch (default: the config's).") var batchSize: Int?
+    @Flag(help: "One blocking allreduce after backward instead of overlapped buckets.") var noOverlap = false
+
+    func run() throws {
+        let communicator = Launcher.communicator()
+        try Launcher.runOrAbort(communicator) { try bench(communicator) }
+    }
+
+    func bench(_ communicator: Communicator) throws {
+        BLASThreads.applyDefault()
+        var settings = ["logging.evaluate_test_split=false", "training.max_steps=\(warmup + steps)", "training.epochs=1000"]
+        if let batchSize { settings.append("training.batch_size=\(batchSize)") }
+        let config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
+        // Synthetic digits: enough for every step, random bytes, random labels.
+        let count = config.training.batchSize * 8
+        let random = RandomGenerator(seed: 7)
+        let side = config.data.imageSize
+        let pixels = (0..<(count * side * side)).map { _ in UInt8(random.integer(below: 256)) }
+        let labels = (0..<count).map { _ in random.integer(below: 10) }
+        let data = ImageDataset(pixels: pixels, labels: labels, imageSize: side, source: "synthetic")
+        let trainer = try Trainer(config: config, dataset: data, communicator: communicator, overlap: !noOverlap)
+        let timer = StepTimer(skip: warmup)
+        trainer.observers = [timer]
+        try trainer.run()
+
+        let peak = try communicator.allreduceMax(Self.peakMemoryMegabytes())
+        guard communicator.isRoot else { return }
+        let n = Double(timer.slowest.count)
+        let step = timer.slowest.reduce(0, +) / n
+        let allreduce = timer.allreduce.reduce(0, +) / n, syncBN = timer.syncBatchNorm.reduce(0, +) / n
+        let fields: [(String, String)] = [
+            ("config", "\"\(config.name)\""), ("world_size", "\(communicator.size)"), ("global_batch", "\(config.training.batchSize)"),
+            ("per_rank_batch", "\(trainer.localBatchSize)"), ("steps", "\(timer.slowest.count)"), ("overlap", "\(!noOverlap)"),
+            ("images_per_second", format(Double(config.training.batchSize) / step)),
+            ("ms_per_step", format(step * 1e3)), ("compute_ms", format((step - allreduce - syncBN) * 1e3)),
+            ("allreduce_wait_ms", format(allreduce * 1e3)), ("syncbn_ms", format(syncBN * 1e3)),
+            ("allreduce_share", String(format: "%.4f", allreduce / step)), ("peak_memory_mb", format(peak)),
+        ]
+        print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+    }
+
+    /// The largest resident set this process has had (VmHWM), in MB.
+    static func peakMemoryMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Double(line.split(separator: " ")[1]) else { return 0 }
+        return kilobytes / 1024
+    }
+}
+
+/// Collects the per-step timings after the warm-up.
+final class StepTimer: TrainingObserver {
+    let skip: Int
+    var slowest: [Double] = [], allreduce: [Double] = [], syncBatchNorm: [Double] = []
+    init(skip: Int) { self.skip = skip }
+    func trainingStarted(_ trainer: Trainer) throws {}
+    func stepFinished(_ trainer: Trainer, metrics: StepMetrics) throws {
+        guard trainer.step > skip else { return }
+        slowest.append(metrics.slowestStepSeconds)
+        allreduce.append(metrics.allreduceSeconds)
+        syncBatchNorm.append(metrics.syncBatchNormSeconds)
+    }
+    func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws {}
+    func trainingFinished(_ trainer: Trainer) throws {}
+}
