@@ -20,6 +20,11 @@ final class DistributedTrainingTests: XCTestCase {
         if getuid() == 0 { flags.append("--allow-run-as-root") }
         process.arguments = flags + [binary, "train", "--quiet"] + arguments
         process.currentDirectoryURL = Repository.root
+        // This test process may itself be an MPI singleton (the collective tests run in it too); its Open MPI
+        // and PMIx variables would make the new job try to join it.
+        process.environment = ProcessInfo.processInfo.environment.filter { key, _ in
+            !["OMPI_", "PMIX_", "PMI_", "OPAL_", "ORTE_"].contains { key.hasPrefix($0) }
+        }
         let log = output ?? directory.appendingPathComponent("log-\(UUID().uuidString).txt")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)

@@ -110,8 +110,8 @@ public final class Trainer {
         try ReplicaState.broadcast(modules: modules, optimizers: optimizers, counters: &counters, communicator: communicator)
         try ReplicaState.verify(modules: modules, optimizers: optimizers, communicator: communicator)
         step = counters[0]
-        shouldStop = false
         for observer in observers { try observer.trainingStarted(self) }
+        shouldStop = try ranksAgreeToStop()
         while step < totalSteps, !shouldStop {
             let epoch = self.epoch
             let order = random.permutation(count: dataset.count, epoch: epoch)
@@ -130,6 +130,7 @@ public final class Trainer {
                 batchInEpoch += 1
                 metrics = try agree(on: metrics)
                 for observer in observers { try observer.stepFinished(self, metrics: metrics) }
+                shouldStop = try ranksAgreeToStop()
             }
             if batchInEpoch == batchesPerEpoch {
                 let test = config.logging.evaluateTestSplit ? try testLosses() : nil
@@ -139,18 +140,23 @@ public final class Trainer {
         for observer in observers { try observer.trainingFinished(self) }
     }
 
-    /// Every rank's step metrics become their means over the ranks (and the slowest rank's step time), and
-    /// the ranks agree whether to stop: one small allreduce per step.
+    /// Whether to stop before the next step: asked by an observer, or by SIGINT/SIGTERM on any rank. Every
+    /// rank gets the same answer, after everything in this step that could ask.
+    func ranksAgreeToStop() throws -> Bool {
+        let local = stopRequested || StopSignal.received
+        guard communicator.size > 1 else { return local }
+        return try communicator.allreduceMax(local ? 1 : 0) > 0
+    }
+
+    /// Every rank's step metrics become their means over the ranks, with the slowest rank's step time.
     func agree(on metrics: StepMetrics) throws -> StepMetrics {
-        let stop = stopRequested || StopSignal.received
         guard communicator.size > 1 else {
-            shouldStop = stop
             var m = metrics
             m.slowestStepSeconds = m.stepSeconds
             return m
         }
         let values = [metrics.discriminatorLoss, metrics.generatorLoss, metrics.realScore, metrics.fakeScore, metrics.gradientPenalty]
-        var sums = values.map { Double($0 ?? 0) } + [metrics.allreduceSeconds, metrics.syncBatchNormSeconds, stop ? 1 : 0]
+        var sums = values.map { Double($0 ?? 0) } + [metrics.allreduceSeconds, metrics.syncBatchNormSeconds]
         try sums.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0.baseAddress!, count: $0.count) }
         let ranks = Double(communicator.size)
         var m = metrics
@@ -159,7 +165,6 @@ public final class Trainer {
         m.allreduceSeconds = sums[5] / ranks
         m.syncBatchNormSeconds = sums[6] / ranks
         m.slowestStepSeconds = try communicator.allreduceMax(metrics.stepSeconds)
-        shouldStop = sums[7] > 0
         return m
     }
 
