@@ -218,12 +218,7 @@ public final class Trainer {
             metrics.gradientPenalty = penalty.item
             loss = try add(loss, penalty)
         }
-        models.discriminatorArena.zeroGradients()
-        discriminatorAverager.beginBackward()
-        try loss.backward(onLeafReady: discriminatorAverager.parameterReady)
-        try discriminatorAverager.finish()
-        metrics.discriminatorGradientNorm = models.discriminatorArena.gradientNorm
-        models.discriminatorOptimizer.step()
+        metrics.discriminatorGradientNorm = try update(loss, discriminatorAverager, models.discriminatorOptimizer)
         if config.loss.clip > 0 { models.discriminatorArena.clamp(to: -config.loss.clip...config.loss.clip) }
         metrics.discriminatorLoss = loss.item
         metrics.realScore = realScores.mean().item
@@ -237,13 +232,20 @@ public final class Trainer {
         defer { models.discriminatorArena.setRequiresGrad(true) }
         let scores = try d.forward(fake, labels: labels)
         let loss = try generatorLoss(fake: scores)
-        models.generatorArena.zeroGradients()
-        generatorAverager.beginBackward()
-        try loss.backward(onLeafReady: generatorAverager.parameterReady)
-        try generatorAverager.finish()
-        metrics.generatorGradientNorm = models.generatorArena.gradientNorm
-        models.generatorOptimizer.step()
+        metrics.generatorGradientNorm = try update(loss, generatorAverager, models.generatorOptimizer)
         metrics.generatorLoss = loss.item
+    }
+
+    /// One model's update: the backward pass into its gradient arena, the gradients averaged over the ranks
+    /// (buckets start while backward runs), one optimiser step. Returns the averaged gradient's norm.
+    func update(_ loss: Tensor, _ averager: GradientAverager, _ optimizer: Optimizer) throws -> Double {
+        averager.arena.zeroGradients()
+        averager.beginBackward()
+        try loss.backward(onLeafReady: averager.parameterReady)
+        try averager.finish()
+        let norm = averager.arena.gradientNorm
+        optimizer.step()
+        return norm
     }
 
     // MARK: - Losses
