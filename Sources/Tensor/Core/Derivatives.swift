@@ -150,14 +150,22 @@ enum Derivatives {
 
     // MARK: - Convolution
 
-    /// y = conv(x, w): dx = convᵀ(dy, w), dw = weightGradient(x, dy).
-    static func ofConvolution(_ geometry: ConvGeometry) -> BackwardRule {
+    /// y = conv(x, w): dx = convᵀ(dy, w), dw = weightGradient(x, dy). A first-order pass computes dw from the
+    /// im2col columns the forward pass kept, when it kept them; with `createGraph` dw is the recorded operation.
+    static func ofConvolution(_ geometry: ConvGeometry, columns: Storage? = nil) -> BackwardRule {
         { g, node in
             let (x, w) = (node.inputs[0], node.inputs[1])
-            return [
-                node.needs(0) ? convolutionInputGradient(g, w, geometry: geometry) : nil,
-                node.needs(1) ? convolutionWeightGradient(x, g, geometry: geometry) : nil,
-            ]
+            var weightGradient: Tensor? = nil
+            if node.needs(1) {
+                if let columns, !GradientMode.isEnabled {
+                    weightGradient = Tensor(uninitialized: geometry.weightShape)
+                    Kernels.convolutionWeightGradient(
+                        x.pointer, g.pointer, batch: x.shape[0], geometry: geometry, into: weightGradient!.pointer, columns: columns)
+                } else {
+                    weightGradient = convolutionWeightGradient(x, g, geometry: geometry)
+                }
+            }
+            return [node.needs(0) ? convolutionInputGradient(g, w, geometry: geometry) : nil, weightGradient]
         }
     }
 

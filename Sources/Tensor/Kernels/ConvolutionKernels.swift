@@ -1,16 +1,18 @@
 extension Kernels {
     /// y = conv(x, w): im2col over the whole batch, then one GEMM.
     /// - Parameters: x `(N, C, H, W)`; w `(O, C, k, k)`; y `(N, O, OH, OW)`.
+    /// - Parameter keepColumns: receives the im2col matrix `(C·k·k, N·OH·OW)` when given, so that the weight
+    ///   gradient can reuse it instead of unfolding `x` again.
     public static func convolution(
         _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
-        into y: UnsafeMutablePointer<Float>
+        into y: UnsafeMutablePointer<Float>, keepColumns: Storage? = nil
     ) {
         if g.coversWholeInput {  // y (N, O) = x (N, C·k·k) · wᵀ
             gemm(transposeA: false, transposeB: true, m: batch, n: g.outputChannels, k: g.patchSize, x, w, y)
             return
         }
         let positions = batch * g.outputPlane
-        let columns = Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
+        let columns = keepColumns ?? Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
         let product = Storage(count: g.outputChannels * positions)  // (O, N·OH·OW)
         im2col(x, batch: batch, geometry: g, into: columns.base)
         gemm(
@@ -41,18 +43,24 @@ extension Kernels {
 
     /// dw = Σ over batch and positions of dy ⊗ patches(x), the weight gradient of `convolution`.
     /// - Parameters: x `(N, C, H, W)`; dy `(N, O, OH, OW)`; dw `(O, C, k, k)`.
+    /// - Parameter columns: the im2col matrix of `x`, when the forward pass kept it.
     public static func convolutionWeightGradient(
         _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
-        into dw: UnsafeMutablePointer<Float>
+        into dw: UnsafeMutablePointer<Float>, columns kept: Storage? = nil
     ) {
         if g.coversWholeInput {  // dw (O, C·k·k) = dyᵀ (O, N) · x (N, C·k·k)
             gemm(transposeA: true, transposeB: false, m: g.outputChannels, n: g.patchSize, k: batch, dy, x, dw)
             return
         }
         let positions = batch * g.outputPlane
-        let columns = Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
         let gathered = Storage(count: g.outputChannels * positions)  // (O, N·OH·OW)
-        im2col(x, batch: batch, geometry: g, into: columns.base)
+        let columns: Storage
+        if let kept {
+            columns = kept
+        } else {
+            columns = Storage(count: g.patchSize * positions)  // (C·k·k, N·OH·OW)
+            im2col(x, batch: batch, geometry: g, into: columns.base)
+        }
         swapOuterAxes(dy, outer: batch, inner: g.outputChannels, run: g.outputPlane, into: gathered.base)
         gemm(
             transposeA: false, transposeB: true, m: g.outputChannels, n: g.patchSize, k: positions,

@@ -59,11 +59,18 @@ public func convTranspose2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: 
     return convolutionInputGradient(x, w, geometry: g)
 }
 
+/// Largest im2col matrix a recorded convolution keeps for its weight gradient (16 M floats, 64 MB); larger
+/// ones are unfolded again in backward rather than held through the pass.
+let keptColumnsLimit = 1 << 24
+
 func convolution(_ x: Tensor, _ w: Tensor, geometry g: ConvGeometry) -> Tensor {
     let batch = x.shape[0]
     let y = Tensor(uninitialized: g.outputShape(batch: batch))
-    Kernels.convolution(x.pointer, w.pointer, batch: batch, geometry: g, into: y.pointer)
-    return Tensor.record(y, operation: "conv2d", inputs: [x, w], rule: Derivatives.ofConvolution(g))
+    let columnCount = g.patchSize * batch * g.outputPlane
+    let keep = GradientMode.isEnabled && w.requiresGrad && !g.coversWholeInput && columnCount <= keptColumnsLimit
+    let columns = keep ? Storage(count: columnCount) : nil
+    Kernels.convolution(x.pointer, w.pointer, batch: batch, geometry: g, into: y.pointer, keepColumns: columns)
+    return Tensor.record(y, operation: "conv2d", inputs: [x, w], rule: Derivatives.ofConvolution(g, columns: columns))
 }
 
 func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry g: ConvGeometry) -> Tensor {
