@@ -533,9 +533,33 @@ def penalty_fixtures():
         write_safetensors(os.path.join(HERE, "penalty", f"{name}.safetensors"), tensors, metadata)
 
 
+def quality_fixtures():
+    """FID and KID of two fixed feature sets, computed the reference way: pytorch-fid's formula with
+    scipy.linalg.sqrtm, and the unbiased MMD^2 with the kernel (x.y / d + 1)^3 over the full sets."""
+    import scipy.linalg
+    n, d = 300, 12
+    a = hash_values(n * d, 4001, 1.0).astype(np.float64).reshape(n, d)
+    mix = hash_values(d * d, 4002, 0.5).astype(np.float64).reshape(d, d) + np.eye(d)
+    b = hash_values(n * d, 4003, 1.0).astype(np.float64).reshape(n, d) @ mix + 0.3
+    # The Swift side reads float32: compute from exactly those values.
+    a, b = a.astype(np.float32).astype(np.float64), b.astype(np.float32).astype(np.float64)
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    sigma_a, sigma_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = scipy.linalg.sqrtm(sigma_a.dot(sigma_b))
+    fid = float(((mu_a - mu_b) ** 2).sum() + np.trace(sigma_a) + np.trace(sigma_b) - 2 * np.trace(root.real))
+
+    def kernel(x, y):
+        return (x @ y.T / d + 1) ** 3
+    kxx, kyy, kxy = kernel(a, a), kernel(b, b), kernel(a, b)
+    kid = float((kxx.sum() - np.trace(kxx)) / (n * (n - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2 * kxy.mean())
+    write_safetensors(os.path.join(HERE, "quality.safetensors"),
+                      {"a": a.astype(np.float32), "b": b.astype(np.float32), "fid": np.array([fid]), "kid": np.array([kid])}, {})
+
+
 if __name__ == "__main__":
     print(f"PyTorch {torch.__version__}")
     layer_fixtures()
     optimizer_fixtures()
     model_fixtures()
     penalty_fixtures()
+    quality_fixtures()
