@@ -9,7 +9,7 @@ struct TrainClassifier: ParsableCommand {
 
     @Option(help: "A folder with the MNIST training and test splits.") var data: String
     @Option(help: "mlp or lenet.") var architecture = "lenet"
-    @Option(help: "Epochs.") var epochs = 2
+    @Option(help: "Epochs (the last at a tenth of the learning rate).") var epochs = 4
     @Option(help: "Where the weights go (.safetensors).") var out = "Data/classifiers/mnist-lenet.safetensors"
 
     func run() throws {
@@ -20,7 +20,7 @@ struct TrainClassifier: ParsableCommand {
         let test = try ImageDataset.load(directory: directory, split: .test, imageSize: 28)
         let classifier = DigitClassifier(kind)
         let started = Date()
-        try classifier.train(on: train, epochs: epochs)
+        try classifier.train(on: train, epochs: epochs, finalEpochLearningRate: 1e-4)
         let accuracy = try classifier.accuracy(on: test)
         let url = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -30,6 +30,17 @@ public enum NumpyFile {
 
     /// Reads a little-endian float32 array, C order.
     public static func readFloats(_ url: URL) throws -> (values: [Float], shape: [Int]) {
+        let (body, shape) = try read(url, type: "<f4", width: 4)
+        return (body.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, shape)
+    }
+
+    /// Reads a little-endian int64 vector (labels).
+    public static func readIntegers(_ url: URL) throws -> [Int] {
+        let (body, _) = try read(url, type: "<i8", width: 8)
+        return body.withUnsafeBytes { $0.bindMemory(to: Int64.self).map(Int.init) }
+    }
+
+    private static func read(_ url: URL, type: String, width: Int) throws -> (body: Data, shape: [Int]) {
         func invalid(_ reason: String) -> Error { IDXFile.ReadError.invalid(path: url.path, reason: reason) }
         let data = try Data(contentsOf: url)
         guard data.count >= 10, data.prefix(6) == Data([0x93]) + Data("NUMPY".utf8) else { throw invalid("not a .npy file") }
@@ -41,12 +52,12 @@ public enum NumpyFile {
         guard data.count >= headerStart + headerLength, let header = String(data: data.subdata(in: headerStart..<(headerStart + headerLength)), encoding: .ascii) else {
             throw invalid("the header is truncated")
         }
-        guard header.contains("'<f4'") else { throw invalid("expected float32 values ('<f4'); header \(header.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        guard header.contains("'\(type)'") else { throw invalid("expected '\(type)' values; header \(header.trimmingCharacters(in: .whitespacesAndNewlines))") }
         guard !header.contains("'fortran_order': True") else { throw invalid("Fortran order is not supported") }
         guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else { throw invalid("no shape in the header") }
         let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let body = data.subdata(in: (headerStart + headerLength)..<data.count)
-        guard body.count == shape.reduce(1, *) * 4 else { throw invalid("shape \(shape) needs \(shape.reduce(1, *) * 4) bytes, found \(body.count)") }
-        return (body.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, shape)
+        guard body.count == shape.reduce(1, *) * width else { throw invalid("shape \(shape) needs \(shape.reduce(1, *) * width) bytes, found \(body.count)") }
+        return (body, shape)
     }
 }

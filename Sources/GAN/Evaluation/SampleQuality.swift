@@ -48,6 +48,21 @@ public enum SampleQuality {
         return within(x) + within(y) - 2 * across / Double(x.count * y.count)
     }
 
+    /// The Inception Score of class probabilities (rows): exp(E[KL(p(y|x) ‖ p(y))]), 10 for sharp predictions
+    /// spread evenly over 10 classes, 1 for one class or uniform predictions. Also the share of rows whose top
+    /// class is each class.
+    public static func inceptionScore(_ probabilities: [[Double]]) -> (score: Double, classShares: [Double]) {
+        let n = Double(probabilities.count), classes = probabilities.first?.count ?? 0
+        var marginal = [Double](repeating: 0, count: classes), shares = marginal
+        for p in probabilities {
+            for c in 0..<classes { marginal[c] += p[c] / n }
+            shares[p.indices.max { p[$0] < p[$1] }!] += 1 / n
+        }
+        var kl = 0.0
+        for p in probabilities { for c in 0..<classes where p[c] > 0 { kl += p[c] * (log(p[c]) - log(max(marginal[c], 1e-12))) / n } }
+        return (exp(kl), shares)
+    }
+
     /// Mean vector and covariance matrix (divided by N − 1).
     static func moments(_ rows: [[Double]]) -> ([Double], [[Double]]) {
         let n = Double(rows.count), f = rows[0].count
