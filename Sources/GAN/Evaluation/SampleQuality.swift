@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// The sample-quality measures of the GAN literature, on feature vectors (rows of `(N, F)` matrices, in Double).
 public enum SampleQuality {
@@ -31,21 +32,29 @@ public enum SampleQuality {
         return total / Double(subsets)
     }
 
+    /// Unbiased MMD² with the kernel (x·y / F + 1)³. The Gram matrices are GEMMs (float32 dot products,
+    /// summed in Double).
     static func unbiasedMMD(_ x: [[Double]], _ y: [[Double]]) -> Double {
-        let dimension = Double(x[0].count)
-        func kernel(_ p: [Double], _ q: [Double]) -> Double {
-            let dot = zip(p, q).reduce(0) { $0 + $1.0 * $1.1 }
-            let base = dot / dimension + 1
-            return base * base * base
+        let dimension = x[0].count
+        func matrix(_ rows: [[Double]]) -> Tensor {
+            try! Tensor(rows.flatMap { $0.map(Float.init) }, shape: [rows.count, dimension])
         }
-        func within(_ s: [[Double]]) -> Double {
+        let (a, b) = (matrix(x), matrix(y))
+        func kernelSum(_ p: Tensor, _ q: Tensor, skipDiagonal: Bool) -> Double {
+            let gram = GradientMode.withoutGradients { try! matmul(p, q, transposeB: true) }  // (m, n)
+            let (m, n) = (p.shape[0], q.shape[0])
             var sum = 0.0
-            for i in s.indices { for j in s.indices where j != i { sum += kernel(s[i], s[j]) } }
-            return sum / Double(s.count * (s.count - 1))
+            for i in 0..<m {
+                for j in 0..<n where !(skipDiagonal && i == j) {
+                    let base = Double(gram.pointer[i * n + j]) / Double(dimension) + 1
+                    sum += base * base * base
+                }
+            }
+            return sum
         }
-        var across = 0.0
-        for p in x { for q in y { across += kernel(p, q) } }
-        return within(x) + within(y) - 2 * across / Double(x.count * y.count)
+        let (m, n) = (Double(x.count), Double(y.count))
+        return kernelSum(a, a, skipDiagonal: true) / (m * (m - 1)) + kernelSum(b, b, skipDiagonal: true) / (n * (n - 1))
+            - 2 * kernelSum(a, b, skipDiagonal: false) / (m * n)
     }
 
     /// The Inception Score of class probabilities (rows): exp(E[KL(p(y|x) ‖ p(y))]), 10 for sharp predictions
