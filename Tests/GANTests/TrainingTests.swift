@@ -150,3 +150,25 @@ final class StopAt: TrainingObserver {
     func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws {}
     func trainingFinished(_ trainer: Trainer) throws {}
 }
+
+extension TrainingTests {
+    /// `logging.evaluate_every` scores the generator during training, into metrics.jsonl and TensorBoard.
+    func testEvaluationDuringTrainingIsLogged() throws {
+        let (config, data, _) = try setup("cgan", overrides: ["training.epochs=2", "logging.evaluate_every=2", "logging.evaluation_samples=100"])
+        let trainer = try Trainer(config: config, dataset: data)
+        let run = try RunDirectory(directory.appendingPathComponent("evaluated"), config: config, quiet: true)
+        let reference = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: 28).subset(0..<500)
+        run.evaluator = try Evaluator(classifier: DigitClassifier.load(Repository.root.appendingPathComponent(config.logging.classifier)), reference: reference)
+        trainer.observers = [run]
+        try trainer.run()
+        XCTAssertTrue(trainer.models.generator.isTraining, "evaluation leaves the generator in training mode")
+        let lines = try String(contentsOf: run.url.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let evaluations = try lines.compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["kind"] as? String == "evaluation" }
+        XCTAssertEqual(evaluations.count, 1, "one evaluation, after epoch 2")
+        XCTAssertEqual(evaluations.first?["epoch"] as? Int, 2)
+        for key in ["fid", "kid", "inception_score", "label_accuracy"] { XCTAssertNotNil(evaluations.first?[key], key) }
+        let events = try FileManager.default.contentsOfDirectory(atPath: run.url.path).first { $0.hasPrefix("events.out") }!
+        let tags = Set(try EventFileReader.read(run.url.appendingPathComponent(events)).values.map(\.tag))
+        XCTAssertTrue(tags.isSuperset(of: ["quality/fid", "quality/kid", "quality/inception_score", "quality/label_accuracy"]), "\(tags)")
+    }
+}

@@ -75,6 +75,11 @@ public struct TrainingConfig: Equatable {
         public var gridRows = 10
         /// Log D and G losses on the test split after each epoch (seed 000 does).
         public var evaluateTestSplit = true
+        /// Epochs between sample-quality evaluations (FID, KID, IS, label accuracy; 0: none) and their sample count.
+        public var evaluateEvery = 0
+        public var evaluationSamples = 2000
+        /// The evaluator's classifier weights (`swiftgan train-classifier`).
+        public var classifier = "Data/classifiers/mnist-lenet.safetensors"
     }
 
     public var name = "gan"
@@ -168,6 +173,9 @@ public struct TrainingConfig: Equatable {
             logging.gridSamples = try g.int("grid_samples", default: logging.gridSamples, in: 1...1024)
             logging.gridRows = try g.int("grid_rows", default: logging.gridRows, in: 1...64)
             logging.evaluateTestSplit = try g.bool("evaluate_test_split", default: logging.evaluateTestSplit)
+            logging.evaluateEvery = try g.int("evaluate_every", default: logging.evaluateEvery, in: 0...100_000)
+            logging.evaluationSamples = try g.int("evaluation_samples", default: logging.evaluationSamples, in: 2...1_000_000)
+            logging.classifier = try g.string("classifier", default: logging.classifier)
             try g.finish()
         }
         try r.finish()
@@ -256,6 +264,9 @@ public struct TrainingConfig: Equatable {
               grid_samples: \(logging.gridSamples)
               grid_rows: \(logging.gridRows)
               evaluate_test_split: \(logging.evaluateTestSplit)
+              evaluate_every: \(logging.evaluateEvery)
+              evaluation_samples: \(logging.evaluationSamples)
+              classifier: "\(logging.classifier)"
 
             """
     }

@@ -68,7 +68,9 @@ public struct Evaluator {
     /// Scores `count` samples of `generator` (evaluation mode, noise from `seed`).
     public func evaluate(generator: GANNetwork, config: TrainingConfig, count: Int, seed: UInt64 = 0,
                          communicator: Communicator = LocalCommunicator()) throws -> Report {
+        let wasTraining = generator.isTraining
         generator.eval()
+        defer { generator.setTraining(wasTraining) }
         let classes = config.model.classes
         let random = SampleRandom(seed: seed)
         let (features, probabilities) = try Self.describe(count: count, communicator: communicator, classifier: classifier) { range in

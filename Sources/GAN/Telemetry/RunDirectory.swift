@@ -15,6 +15,8 @@ public final class RunDirectory: TrainingObserver {
     private var epochTotals = MetricsWindow()
     private var lastCheckpointStep = -1
     public var worldSize = 1
+    /// Scores samples every `logging.evaluate_every` epochs when set (rank 0 alone, so no collectives).
+    public var evaluator: Evaluator?
 
     public init(_ url: URL, config: TrainingConfig, quiet: Bool = false) throws {
         self.url = url
@@ -72,6 +74,8 @@ public final class RunDirectory: TrainingObserver {
             try tensorBoard.scalars([("test/discriminator_loss", testLosses.discriminator), ("test/generator_loss", testLosses.generator)], step: trainer.step)
         }
         try writeRecord(kind: "epoch", step: trainer.step, epoch: epoch + 1, record)
+        let every = trainer.config.logging.evaluateEvery
+        if let evaluator, every > 0, (epoch + 1) % every == 0 { try evaluate(trainer, evaluator, epoch: epoch) }
         try chart.svg(title: trainer.config.name).write(to: url.appendingPathComponent("losses.svg"), atomically: true, encoding: .utf8)
         progress.finishEpoch(epoch: epoch + 1, of: trainer.config.training.epochs, record: record)
         epochTotals.restart()
@@ -83,6 +87,19 @@ public final class RunDirectory: TrainingObserver {
         if lastCheckpointStep != trainer.step { try checkpoint(trainer) }
         try tensorBoard.flush()
         progress.note("finished at step \(trainer.step); checkpoint \(checkpointsURL.appendingPathComponent("latest.safetensors").path)")
+    }
+
+    /// FID, KID, IS and label accuracy of the generator now, to metrics.jsonl (`"kind": "evaluation"`) and
+    /// TensorBoard (`quality/...`).
+    func evaluate(_ trainer: Trainer, _ evaluator: Evaluator, epoch: Int) throws {
+        let report = try evaluator.evaluate(generator: trainer.models.generator, config: trainer.config,
+                                            count: trainer.config.logging.evaluationSamples)
+        var values = ["fid": report.fid, "kid": report.kid, "inception_score": report.inceptionScore]
+        if let accuracy = report.labelAccuracy { values["label_accuracy"] = accuracy }
+        try writeRecord(kind: "evaluation", step: trainer.step, epoch: epoch + 1, values)
+        try tensorBoard.scalars(values.sorted { $0.key < $1.key }.map { ("quality/\($0.key)", Float($0.value)) }, step: trainer.step)
+        progress.note(String(format: "epoch %d quality: FID %.2f, KID %.3f, IS %.3f", epoch + 1, report.fid, report.kid, report.inceptionScore)
+            + (report.labelAccuracy.map { String(format: ", label accuracy %.3f", $0) } ?? ""))
     }
 
     func checkpoint(_ trainer: Trainer) throws {
