@@ -120,4 +120,17 @@ public enum ModuleError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+extension ModuleError {
+    /// The same error with its tensor name under `prefix.` (a checkpoint's `generator.model.0.weight`).
+    public func prefixed(by prefix: String) -> ModuleError {
+        switch self {
+        case let .missingTensor(name): .missingTensor("\(prefix).\(name)")
+        case let .unexpectedTensor(name): .unexpectedTensor("\(prefix).\(name)")
+        case let .shapeMismatch(name, expected, found): .shapeMismatch(name: "\(prefix).\(name)", expected: expected, found: found)
+        case let .dtypeMismatch(name, expected, found): .dtypeMismatch(name: "\(prefix).\(name)", expected: expected, found: found)
+        default: self
+        }
+    }
+}
+
 func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }

@@ -94,6 +94,9 @@ final class TrainingTests: XCTestCase {
     func testDamagedCheckpointsAreErrorsAndChangeNothing() throws {
         let (config, data, _) = try setup("gan")
         let trainer = try Trainer(config: config, dataset: data)
+        // Trained, so that its state differs from the target's and a partial restore would show.
+        trainer.observers = [StopAt(2)]
+        try trainer.run()
         let url = try Checkpoint.save(trainer, in: directory, keep: 3)
         let bytes = try Data(contentsOf: url)
         let target = try Trainer(config: config, dataset: data)
@@ -110,6 +113,14 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.restore(target, from: mismatched)) { error in
             XCTAssertTrue("\(error)".contains("generator.model.0.weight"), "\(error)")
             XCTAssertTrue("\(error)".contains(mismatched.path), "\(error)")
+        }
+        // Models that fit, optimiser state that does not: still nothing may change.
+        var file = try SafeTensors.read(url)
+        file.tensors["optimizer.discriminator.model.4.bias.exp_avg"] = nil
+        let noOptimizerState = directory.appendingPathComponent("no-optimizer-state.safetensors")
+        try SafeTensors.write(file, to: noOptimizerState)
+        XCTAssertThrowsError(try Checkpoint.restore(target, from: noOptimizerState)) {
+            XCTAssertTrue("\($0)".contains("optimizer.discriminator.model.4.bias.exp_avg"), "\($0)")
         }
         XCTAssertEqual(Checkpoint.file(of: target).tensors, before, "a failed restore changed the trainer")
         XCTAssertEqual(target.step, 0)

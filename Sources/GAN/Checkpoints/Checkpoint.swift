@@ -77,29 +77,20 @@ public enum Checkpoint {
     public static func restore(_ trainer: Trainer, from url: URL) throws {
         let contents = try read(url)
         let models = trainer.models
-        do {
-            // Check every part before changing any.
-            for (network, prefix) in [(models.generator as Module, "generator"), (models.discriminator, "discriminator")] {
-                try check(contents.file.tensors.scoped(to: prefix), against: network.stateDict(), prefix: prefix)
+        let parts: [(prefix: String, check: (StateDict) throws -> Void, load: (StateDict) throws -> Void)] = [
+            ("generator", models.generator.checkStateDict, models.generator.loadStateDict),
+            ("discriminator", models.discriminator.checkStateDict, models.discriminator.loadStateDict),
+            ("optimizer.generator", models.generatorOptimizer.checkStateDict, models.generatorOptimizer.loadStateDict),
+            ("optimizer.discriminator", models.discriminatorOptimizer.checkStateDict, models.discriminatorOptimizer.loadStateDict),
+        ]
+        // Every part is checked before any is loaded, so a checkpoint that does not fit changes nothing.
+        for part in parts {
+            do { try part.check(contents.file.tensors.scoped(to: part.prefix)) } catch let error as ModuleError {
+                throw CheckpointError.incompatible(path: url.path, reason: "\(error.prefixed(by: part.prefix)) (was it written for another config?)")
             }
-            try models.generator.loadStateDict(contents.file.tensors.scoped(to: "generator"))
-            try models.discriminator.loadStateDict(contents.file.tensors.scoped(to: "discriminator"))
-            try models.generatorOptimizer.loadStateDict(contents.file.tensors.scoped(to: "optimizer.generator"))
-            try models.discriminatorOptimizer.loadStateDict(contents.file.tensors.scoped(to: "optimizer.discriminator"))
-        } catch let error as ModuleError {
-            throw CheckpointError.incompatible(path: url.path, reason: "\(error) (was it written for another config?)")
         }
+        for part in parts { try part.load(contents.file.tensors.scoped(to: part.prefix)) }
         trainer.step = contents.step
-    }
-
-    private static func check(_ found: StateDict, against expected: StateDict, prefix: String) throws {
-        for name in expected.names {
-            guard let entry = found[name] else { throw ModuleError.missingTensor("\(prefix).\(name)") }
-            guard entry.shape == expected[name]!.shape else {
-                throw ModuleError.shapeMismatch(name: "\(prefix).\(name)", expected: expected[name]!.shape, found: entry.shape)
-            }
-        }
-        if let extra = found.names.first(where: { expected[$0] == nil }) { throw ModuleError.unexpectedTensor("\(prefix).\(extra)") }
     }
 
     /// A generator ready to sample from a checkpoint, in evaluation mode.

@@ -24,21 +24,29 @@ extension Optimizer {
         return dict
     }
 
-    /// Restores state written by `stateDict()`; every entry must be present with the right shape.
-    public func loadStateDict(_ dict: StateDict) throws {
-        for (name, values) in stateArenas {
-            for ((parameterName, parameter), offset) in zip(arena.parameters, arena.offsets) {
+    /// Throws unless `dict` holds every state tensor with the right shape, and the step.
+    public func checkStateDict(_ dict: StateDict) throws {
+        for (name, _) in stateArenas {
+            for (parameterName, parameter) in arena.parameters {
                 let key = "\(parameterName).\(name)"
                 guard let entry = dict[key] else { throw ModuleError.missingTensor(key) }
-                guard entry.shape == parameter.shape, case let .float32(v) = entry.values else {
+                guard entry.shape == parameter.shape, entry.dtypeName == "float32" else {
                     throw ModuleError.shapeMismatch(name: key, expected: parameter.shape, found: entry.shape)
                 }
+            }
+        }
+        guard case let .int64(step)? = dict["step"]?.values, step.count == 1 else { throw ModuleError.missingTensor("step") }
+    }
+
+    /// Restores state written by `stateDict()`. Nothing changes unless all of it fits.
+    public func loadStateDict(_ dict: StateDict) throws {
+        try checkStateDict(dict)
+        for (name, values) in stateArenas {
+            for ((parameterName, _), offset) in zip(arena.parameters, arena.offsets) {
+                guard case let .float32(v)? = dict["\(parameterName).\(name)"]?.values else { continue }
                 v.withUnsafeBufferPointer { (values.pointer + offset).update(from: $0.baseAddress!, count: v.count) }
             }
         }
-        guard case let .int64(step)? = dict["step"]?.values, let first = step.first else {
-            throw ModuleError.missingTensor("step")
-        }
-        stepCount = Int(first)
+        if case let .int64(step)? = dict["step"]?.values { stepCount = Int(step[0]) }
     }
 }

@@ -86,13 +86,13 @@ extension Module {
         return dict
     }
 
-    /// Copies every tensor of `dict` into this module, in place (PyTorch's `load_state_dict(strict=True)`).
-    /// Nothing is changed unless every name, shape and dtype matches; the error names the first mismatch.
-    public func loadStateDict(_ dict: StateDict) throws {
+    /// Throws unless `dict` holds exactly this module's tensors, each with the right shape and dtype; names
+    /// the first mismatch. `loadStateDict` runs it before it changes anything.
+    public func checkStateDict(_ dict: StateDict) throws {
         let parameters = namedParameters(), buffers = namedBuffers()
         let expected = Set(parameters.map(\.name) + buffers.map(\.name))
         if let extra = dict.names.first(where: { !expected.contains($0) }) { throw ModuleError.unexpectedTensor(extra) }
-        func checked(_ name: String, shape: [Int], int64: Bool) throws -> StateTensor {
+        func check(_ name: String, shape: [Int], int64: Bool) throws {
             guard let entry = dict[name] else { throw ModuleError.missingTensor(name) }
             let dtype = int64 ? "int64" : "float32"
             guard entry.dtypeName == dtype else {
@@ -101,16 +101,21 @@ extension Module {
             guard entry.shape == shape, entry.count == shape.reduce(1, *) else {
                 throw ModuleError.shapeMismatch(name: name, expected: shape, found: entry.shape)
             }
-            return entry
         }
-        // Check everything first, so a bad dict leaves the module untouched.
-        for (name, parameter) in parameters { _ = try checked(name, shape: parameter.shape, int64: false) }
+        for (name, parameter) in parameters { try check(name, shape: parameter.shape, int64: false) }
         for (name, buffer) in buffers {
             switch buffer.value {
-            case let .float32(t): _ = try checked(name, shape: t.shape, int64: false)
-            case .int64: _ = try checked(name, shape: [], int64: true)
+            case let .float32(t): try check(name, shape: t.shape, int64: false)
+            case .int64: try check(name, shape: [], int64: true)
             }
         }
+    }
+
+    /// Copies every tensor of `dict` into this module, in place (PyTorch's `load_state_dict(strict=True)`).
+    /// Nothing is changed unless every name, shape and dtype matches; the error names the first mismatch.
+    public func loadStateDict(_ dict: StateDict) throws {
+        try checkStateDict(dict)
+        let parameters = namedParameters(), buffers = namedBuffers()
         func copy(_ entry: StateTensor, into tensor: Tensor) {
             guard case let .float32(values) = entry.values else { return }
             values.withUnsafeBufferPointer { tensor.pointer.update(from: $0.baseAddress!, count: tensor.count) }
