@@ -84,24 +84,39 @@ public struct ImageDataset {
     /// points at pixel centres, edges clamped, the result rounded back to bytes.
     static func resizeBilinear(_ source: [UInt8], count: Int, from input: Int, to output: Int) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count * output * output)
-        let ratio = Double(input) / Double(output)
-        // Per output coordinate: the two source coordinates and the weight of the second.
-        let taps: [(Int, Int, Double)] = (0..<output).map { o in
-            let position = min(max((Double(o) + 0.5) * ratio - 0.5, 0), Double(input - 1))
-            let low = Int(position.rounded(.down))
-            return (low, min(low + 1, input - 1), position - Double(low))
-        }
+        let taps = BilinearTaps(from: input, to: output)
         for n in 0..<count {
             let image = n * input * input, target = n * output * output
-            for (y, (y0, y1, wy)) in taps.enumerated() {
-                for (x, (x0, x1, wx)) in taps.enumerated() {
-                    func at(_ r: Int, _ c: Int) -> Double { Double(source[image + r * input + c]) }
-                    let top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
-                    let bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
-                    result[target + y * output + x] = UInt8(min(max((top * (1 - wy) + bottom * wy).rounded(), 0), 255))
+            for y in 0..<output {
+                for x in 0..<output {
+                    let v = taps.sample(y, x) { Double(source[image + $0 * input + $1]) }
+                    result[target + y * output + x] = UInt8(min(max(v.rounded(), 0), 255))
                 }
             }
         }
         return result
+    }
+}
+
+/// Where bilinear resampling from `input` to `output` pixels reads: for each output coordinate, the two
+/// source coordinates around its pixel centre (clamped to the edge) and the weight of the second.
+struct BilinearTaps {
+    let taps: [(low: Int, high: Int, weight: Double)]
+
+    init(from input: Int, to output: Int) {
+        let ratio = Double(input) / Double(output)
+        taps = (0..<output).map { o in
+            let position = min(max((Double(o) + 0.5) * ratio - 0.5, 0), Double(input - 1))
+            let low = Int(position.rounded(.down))
+            return (low, min(low + 1, input - 1), position - Double(low))
+        }
+    }
+
+    /// The interpolated value at output pixel (y, x), reading source pixels through `pixel(row, column)`.
+    @inline(__always) func sample(_ y: Int, _ x: Int, _ pixel: (Int, Int) -> Double) -> Double {
+        let (r, c) = (taps[y], taps[x])
+        let top = pixel(r.low, c.low) * (1 - c.weight) + pixel(r.low, c.high) * c.weight
+        let bottom = pixel(r.high, c.low) * (1 - c.weight) + pixel(r.high, c.high) * c.weight
+        return top * (1 - r.weight) + bottom * r.weight
     }
 }

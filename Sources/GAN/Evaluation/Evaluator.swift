@@ -104,23 +104,16 @@ public struct Evaluator {
             labelAccuracy: correct.map { Double($0) / Double(probabilities.count) })
     }
 
-    /// Samples as the classifier reads them: 28×28 (bilinear, sampled at pixel centres) in [−1, 1].
+    /// Samples as the classifier reads them: 28×28 (bilinear, as the dataset resizes) in [−1, 1].
     static func classifierInput(_ samples: Tensor, range: ImageDataset.ValueRange) -> Tensor {
         let (n, side) = (samples.shape[0], samples.shape[2])
         let out = Tensor(uninitialized: [n, 1, 28, 28])
-        let ratio = Double(side) / 28
+        let taps = BilinearTaps(from: side, to: 28)
         for i in 0..<n {
             let source = samples.pointer + i * side * side, target = out.pointer + i * 784
             for y in 0..<28 {
                 for x in 0..<28 {
-                    let sy = min(max((Double(y) + 0.5) * ratio - 0.5, 0), Double(side - 1))
-                    let sx = min(max((Double(x) + 0.5) * ratio - 0.5, 0), Double(side - 1))
-                    let (y0, x0) = (Int(sy), Int(sx))
-                    let (y1, x1) = (min(y0 + 1, side - 1), min(x0 + 1, side - 1))
-                    let (wy, wx) = (Float(sy - Double(y0)), Float(sx - Double(x0)))
-                    let top = source[y0 * side + x0] * (1 - wx) + source[y0 * side + x1] * wx
-                    let bottom = source[y1 * side + x0] * (1 - wx) + source[y1 * side + x1] * wx
-                    let v = top * (1 - wy) + bottom * wy
+                    let v = Float(taps.sample(y, x) { Double(source[$0 * side + $1]) })
                     target[y * 28 + x] = range == .unit ? 2 * v - 1 : v
                 }
             }
