@@ -72,6 +72,7 @@ public struct TrainingConfig: Equatable {
         public var checkpointEvery = 1
         public var keepCheckpoints = 3
         public var gridSamples = 100
+        /// Images per row of the grid: torchvision's `make_grid(nrow=...)`, whose name means the same.
         public var gridRows = 10
         /// Log D and G losses on the test split after each epoch (seed 000 does).
         public var evaluateTestSplit = true
