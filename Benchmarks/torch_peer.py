@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch peer of `swiftgan bench`: the same config's networks (the fixture script's modules, MODELS.md),
-optimisers, losses and batch, trained on synthetic data with one thread per process, under
-DistributedDataParallel (gloo) when started by mpirun. Prints one JSON line like `swiftgan bench`:
+"""PyTorch peer of `swiftgan bench`: the same config's networks (torch_gan.py, MODELS.md), optimisers, losses
+and batch, trained on synthetic data with one thread per process, under DistributedDataParallel (gloo) when started by mpirun. Prints one JSON line like `swiftgan bench`:
 
     python3 Benchmarks/torch_peer.py --config Configs/dcgan.yaml --steps 20
     mpirun -np 2 python3 Benchmarks/torch_peer.py --config Configs/dcgan.yaml --steps 20
@@ -20,34 +19,10 @@ import time
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 import yaml
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures"))
-import make_fixtures  # noqa: E402
-
-
-def networks(config):
-    model = config.get("model", {})
-    architecture = model.get("architecture", "gan")
-    classes = model.get("classes", 0)
-    sigmoid = model.get("discriminator_sigmoid", True)
-    if architecture == "gan":
-        return make_fixtures.mlp_generator(classes=classes, eps=model.get("batch_norm_epsilon", 0.8)), \
-            make_fixtures.mlp_discriminator(classes=classes, sigmoid=sigmoid)
-    make = {"mlp-gan": "mlp-gan", "dcgan": "dcgan", "dcgan28": "dcgan28", "dcgan64": "dcgan64", "sngan": "sngan"}[architecture]
-    g, d = make_fixtures.CONFIGS[make][0](), make_fixtures.CONFIGS[make][1]()
-    return g, d
-
-
-def optimizer(settings, parameters):
-    kind = settings.get("kind", "adam")
-    rate = float(settings.get("learning_rate", 2e-4))
-    if kind == "rmsprop":
-        return torch.optim.RMSprop(parameters, lr=rate, alpha=float(settings.get("alpha", 0.99)))
-    if kind == "sgd":
-        return torch.optim.SGD(parameters, lr=rate)
-    return torch.optim.Adam(parameters, lr=rate, betas=tuple(settings.get("betas", [0.5, 0.999])))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_gan import discriminator_loss, generator_loss, networks, optimizer  # noqa: E402
 
 
 def main():
@@ -69,7 +44,6 @@ def main():
     local = batch // world
     size = config.get("data", {}).get("image_size", 28)
     classes = config.get("model", {}).get("classes", 0)
-    loss_kind = config.get("loss", {}).get("kind", "bce")
     penalty = float(config.get("loss", {}).get("gradient_penalty", 0))
     clip = float(config.get("loss", {}).get("clip", 0))
     critic_steps = config.get("schedule", {}).get("critic_steps", 1)
@@ -94,13 +68,7 @@ def main():
         fake = g(z) if classes == 0 else g(z, fake_labels)
         scores = discriminate(torch.cat([real, fake.detach()]), None if classes == 0 else torch.cat([real_labels, fake_labels]))
         real_scores, fake_scores = scores[:local], scores[local:]
-        if loss_kind == "bce":
-            d_loss = F.binary_cross_entropy(real_scores, torch.ones_like(real_scores)) + \
-                F.binary_cross_entropy(fake_scores, torch.zeros_like(fake_scores))
-        elif loss_kind == "hinge":
-            d_loss = F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
-        else:
-            d_loss = fake_scores.mean() - real_scores.mean()
+        d_loss = discriminator_loss(config, real_scores, fake_scores)
         if penalty > 0:
             alpha = torch.rand(local, 1, 1, 1)
             x = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
@@ -115,7 +83,7 @@ def main():
                 p.data.clamp_(-clip, clip)
         if i % critic_steps == 0:
             scores = discriminate(fake, fake_labels)
-            g_loss = F.binary_cross_entropy(scores, torch.ones_like(scores)) if loss_kind == "bce" else -scores.mean()
+            g_loss = generator_loss(config, scores)
             og.zero_grad()
             g_loss.backward()
             og.step()
