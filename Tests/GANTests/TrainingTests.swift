@@ -52,6 +52,18 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A run stopped within an epoch (max_steps) ends with a grid of where it got to and a checkpoint.
+    func testRunEndingWithinAnEpochWritesAFinalGrid() throws {
+        let (config, data, _) = try setup("gan", batches: 4, overrides: ["training.epochs=2", "training.max_steps=6"])
+        let trainer = try Trainer(config: config, dataset: data)
+        let run = try RunDirectory(directory.appendingPathComponent("partial"), config: config, quiet: true)
+        trainer.observers = [run]
+        try trainer.run()
+        XCTAssertEqual(trainer.step, 6)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run.imagesURL.path).sorted(), ["epoch-0001.png", "step-0000006.png"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.checkpointsURL.appendingPathComponent("step-00000006.safetensors").path))
+    }
+
     func testGridIsPaddedAndLaidOutAsTorchvisionDoes() throws {
         let (config, data, _) = try setup("cgan")
         let trainer = try Trainer(config: config, dataset: data)

@@ -62,11 +62,7 @@ public final class RunDirectory: TrainingObserver {
     }
 
     public func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws {
-        let (samples, _) = try trainer.fixedSamples(count: trainer.config.logging.gridSamples)
-        let grid = ImageGrid(samples, columns: trainer.config.logging.gridRows)
-        let png = grid.png
-        try png.write(to: imagesURL.appendingPathComponent(String(format: "epoch-%04d.png", epoch + 1)), options: .atomic)
-        try tensorBoard.image("samples", png: png, width: grid.width, height: grid.height, step: trainer.step)
+        try writeGrid(trainer, name: String(format: "epoch-%04d.png", epoch + 1))
         var record = epochTotals.means
         if let testLosses {
             record["test_discriminator_loss"] = Double(testLosses.discriminator)
@@ -84,9 +80,20 @@ public final class RunDirectory: TrainingObserver {
     }
 
     public func trainingFinished(_ trainer: Trainer) throws {
+        // A run that ends within an epoch (max_steps, a signal) still shows where it got to.
+        if trainer.step % trainer.batchesPerEpoch != 0 { try writeGrid(trainer, name: String(format: "step-%07d.png", trainer.step)) }
         if lastCheckpointStep != trainer.step { try checkpoint(trainer) }
         try tensorBoard.flush()
         progress.note("finished at step \(trainer.step); checkpoint \(checkpointsURL.appendingPathComponent("latest.safetensors").path)")
+    }
+
+    /// The fixed-noise samples as a PNG grid in images/ and in TensorBoard.
+    func writeGrid(_ trainer: Trainer, name: String) throws {
+        let (samples, _) = try trainer.fixedSamples(count: trainer.config.logging.gridSamples)
+        let grid = ImageGrid(samples, columns: trainer.config.logging.gridRows)
+        let png = grid.png
+        try png.write(to: imagesURL.appendingPathComponent(name), options: .atomic)
+        try tensorBoard.image("samples", png: png, width: grid.width, height: grid.height, step: trainer.step)
     }
 
     /// FID, KID, IS and label accuracy of the generator now, to metrics.jsonl (`"kind": "evaluation"`) and
