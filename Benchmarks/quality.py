@@ -4,6 +4,7 @@ epochs on the MNIST training split, both scored by `swiftgan evaluate` (FID, KID
 the 10,000 test digits). Jobs run two at a time, one thread each; results accumulate in
 <out>/results.jsonl, so an interrupted run continues where it stopped. Then the table is written:
 
+    Launch/setup-python                                                            # PyTorch CPU, once
     python3 Benchmarks/quality.py --data ../shared/data/mnist                       # every config, seed 0
     python3 Benchmarks/quality.py --data ../shared/data/mnist --seeds 1 2 --only pytorch
     python3 Benchmarks/quality.py --table                                          # results -> Markdown/CSV
@@ -25,7 +26,7 @@ import time
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 # config: epochs (the budget: each row runs in minutes on 2 cores)
 EPOCHS = {"gan": 10, "cgan": 10, "wgan-gp": 10, "mlp-gan": 10, "wgan": 10, "dcgan": 3, "dcgan28": 3, "sngan": 1,
-          "dcgan64": 0.1}
+          "dcgan64": 0.25}
 SWIFTGAN = os.path.join(ROOT, ".build", "release", "swiftgan")
 lock = threading.Lock()
 
@@ -133,6 +134,8 @@ def main():
         if not args.data:
             parser.error("--data is required to train")
         args.data = os.path.abspath(args.data)
+        # Launch/swiftgan installs what is missing and builds the release binary the jobs call.
+        subprocess.run([os.path.join(ROOT, "Launch", "swiftgan"), "version"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         done = {(r["config"], r["implementation"], r["seed"]) for r in results(args.out)}
         todo = [(i, c, s) for c in args.configs for s in args.seeds for i in ("swiftgan", "pytorch")
                 if (args.only in (None, i)) and (c, i, s) not in done]
