@@ -72,6 +72,15 @@ def generator_loss(config, fake_scores):
     return -fake_scores.mean()
 
 
+def gradient_penalty(critic, real, fake, weight):
+    """WGAN-GP's weight * mean((|grad critic(x_hat)| - 1)^2) at x_hat = a real + (1 - a) fake, a ~ U(0, 1) per sample."""
+    alpha = torch.rand(real.size(0), 1, 1, 1)
+    x = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
+    out = critic(x)
+    grad, = torch.autograd.grad(out, x, torch.ones_like(out), create_graph=True)
+    return weight * ((grad.view(real.size(0), -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
 def read_idx(path):
     """An IDX file (gzipped or not) as a uint8 array of its dimensions."""
     opener = gzip.open if path.endswith(".gz") else open

@@ -22,7 +22,7 @@ import torch.distributed as dist
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_gan import discriminator_loss, generator_loss, networks, optimizer  # noqa: E402
+from torch_gan import discriminator_loss, generator_loss, gradient_penalty, networks, optimizer  # noqa: E402
 
 
 def main():
@@ -70,11 +70,7 @@ def main():
         real_scores, fake_scores = scores[:local], scores[local:]
         d_loss = discriminator_loss(config, real_scores, fake_scores)
         if penalty > 0:
-            alpha = torch.rand(local, 1, 1, 1)
-            x = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
-            out = discriminate(x, None if classes == 0 else real_labels)
-            grad, = torch.autograd.grad(out, x, torch.ones_like(out), create_graph=True)
-            d_loss = d_loss + penalty * ((grad.view(local, -1).norm(2, dim=1) - 1) ** 2).mean()
+            d_loss = d_loss + gradient_penalty(lambda x: discriminate(x, None if classes == 0 else real_labels), real, fake, penalty)
         od.zero_grad()
         d_loss.backward()
         od.step()

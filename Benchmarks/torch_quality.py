@@ -26,7 +26,7 @@ import torch
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_gan import discriminator_loss, generator_loss, load_mnist, networks, optimizer  # noqa: E402
+from torch_gan import discriminator_loss, generator_loss, gradient_penalty, load_mnist, networks, optimizer  # noqa: E402
 
 
 def main():
@@ -88,11 +88,7 @@ def main():
             if batch_in_epoch % discriminator_every == 0:
                 d_loss = discriminator_loss(config, discriminate(real, real_labels), discriminate(fake.detach(), fake_labels))
                 if penalty > 0:
-                    alpha = torch.rand(batch, 1, 1, 1)
-                    x = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
-                    out = discriminate(x, real_labels)
-                    grad, = torch.autograd.grad(out, x, torch.ones_like(out), create_graph=True)
-                    d_loss = d_loss + penalty * ((grad.view(batch, -1).norm(2, dim=1) - 1) ** 2).mean()
+                    d_loss = d_loss + gradient_penalty(lambda x: discriminate(x, real_labels), real, fake, penalty)
                 od.zero_grad()
                 d_loss.backward()
                 od.step()
