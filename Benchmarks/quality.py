@@ -24,6 +24,7 @@ import threading
 import time
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # config: epochs (the issue's budget: each row runs in minutes on 2 cores)
 EPOCHS = {"gan": 10, "cgan": 10, "wgan-gp": 10, "mlp-gan": 10, "wgan": 10, "dcgan": 3, "dcgan28": 3, "sngan": 1,
           "dcgan64": 0.25}
@@ -31,10 +32,12 @@ SWIFTGAN = os.path.join(ROOT, ".build", "release", "swiftgan")
 lock = threading.Lock()
 
 
-def batches_per_epoch(config):
+def batches_per_epoch(config, data):
+    """Full batches in an epoch of the training split in `data`, as both trainers count them (last one dropped)."""
     import yaml
+    from torch_gan import locate, read_idx
     batch = yaml.safe_load(open(os.path.join(ROOT, "Configs", f"{config}.yaml")))["training"]["batch_size"]
-    return 60_000 // batch
+    return len(read_idx(locate(data, "train-labels-idx1-ubyte"))) // batch
 
 
 def run(command, log):
@@ -55,7 +58,7 @@ def job(implementation, config, seed, args):
     log = os.path.join(folder, "log.txt")
     configuration = os.path.join("Configs", f"{config}.yaml")
     if implementation == "swiftgan":
-        steps = round(epochs * batches_per_epoch(config))
+        steps = round(epochs * batches_per_epoch(config, args.data))
         _, seconds = run([SWIFTGAN, "train", "--config", configuration, "--data", args.data, "--epochs", str(max(1, int(epochs + 0.999))),
                           "--max-steps", str(steps), "--seed", str(seed), "--run-dir", os.path.join(folder, "run"), "--quiet"], log)
         scored = ["--checkpoint", os.path.join(folder, "run", "checkpoints", "latest.safetensors")]
@@ -97,7 +100,7 @@ def table(args):
 
     lines = ["| config | epochs | SwiftGAN FID | PyTorch FID | SwiftGAN IS | PyTorch IS | SwiftGAN label acc. | PyTorch label acc. "
              "| SwiftGAN train s | PyTorch train s |", "|" + "---|" * 10]
-    with open(os.path.join(ROOT, "Benchmarks", "results", "quality.csv"), "w", newline="") as f:
+    with open(os.path.join(args.results, "quality.csv"), "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["config", "implementation", "seed", "epochs", "train_seconds", "fid", "kid", "inception_score", "label_accuracy"])
         for r in sorted(rows, key=lambda r: (list(EPOCHS).index(r["config"]), r["implementation"], r["seed"])):
@@ -112,7 +115,7 @@ def table(args):
                      f"{cell(t, 'inception_score', 2)} | {cell(s, 'label_accuracy', 3)} | {cell(t, 'label_accuracy', 3)} | "
                      f"{cell(s, 'train_seconds', 0)} | {cell(t, 'train_seconds', 0)} |")
     text = "\n".join(lines) + "\n\nMean ± standard deviation (number of seeds); FID and IS by `swiftgan evaluate` on 10,000 samples.\n"
-    open(os.path.join(ROOT, "Benchmarks", "results", "quality.md"), "w").write(text)
+    open(os.path.join(args.results, "quality.md"), "w").write(text)
     print(text)
 
 
@@ -125,6 +128,8 @@ def main():
     parser.add_argument("--epochs", type=float, help="instead of the table's budget (for a quick try)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=os.path.join(ROOT, "runs", "quality"))
+    parser.add_argument("--results", default=os.path.join(ROOT, "Benchmarks", "results"),
+                        help="where quality.md and quality.csv go (elsewhere for a quick try)")
     parser.add_argument("--table", action="store_true", help="only write the table from the results so far")
     args = parser.parse_args()
     args.out = os.path.abspath(args.out)

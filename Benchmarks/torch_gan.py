@@ -91,18 +91,20 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
+def locate(directory, name):
+    """The path of `name.gz` or `name` in `directory`, as SwiftGAN looks for IDX files."""
+    for candidate in (name + ".gz", name):
+        path = os.path.join(directory, candidate)
+        if os.path.exists(path):
+            return path
+    raise SystemExit(f"error: neither {name} nor {name}.gz is in {directory}")
+
+
 def load_mnist(directory, split, size):
     """Images `(N, size, size)` uint8 (resized bilinearly as torchvision's Resize does, through PIL) and labels."""
     prefix = "train" if split == "train" else "t10k"
-
-    def locate(name):
-        for candidate in (name + ".gz", name):
-            path = os.path.join(directory, candidate)
-            if os.path.exists(path):
-                return path
-        raise SystemExit(f"error: neither {name} nor {name}.gz is in {directory}")
-    images = read_idx(locate(f"{prefix}-images-idx3-ubyte"))
-    labels = read_idx(locate(f"{prefix}-labels-idx1-ubyte")).astype(np.int64)
+    images = read_idx(locate(directory, f"{prefix}-images-idx3-ubyte"))
+    labels = read_idx(locate(directory, f"{prefix}-labels-idx1-ubyte")).astype(np.int64)
     if images.shape[1] != size:
         from PIL import Image
         images = np.stack([np.asarray(Image.fromarray(i).resize((size, size), Image.BILINEAR)) for i in images])
