@@ -39,6 +39,13 @@ extension Communicator {
         try allreduceSum(&v, count: 1)
         return v
     }
+
+    /// Rank `root`'s `value`, on every rank.
+    public func broadcast(_ value: Int, root: Int = 0) throws -> Int {
+        var v = Int64(value)
+        try broadcast(&v, byteCount: 8, root: root)
+        return Int(v)
+    }
 }
 
 /// One process: every collective is the identity.

@@ -2,13 +2,14 @@ import NN
 
 /// Makes every rank's replica identical to rank 0's and proves it.
 public enum ReplicaState {
-    /// Copies rank 0's parameters, buffers and optimiser state (and `counters`, such as the step) to every rank.
-    public static func broadcast(modules: [Module], optimizers: [Optimizer], counters: inout [Int], communicator: Communicator) throws {
+    /// Copies rank 0's parameters, buffers and optimiser state to every rank.
+    public static func broadcast(modules: [Module], optimizers: [Optimizer], communicator: Communicator) throws {
         guard communicator.size > 1 else { return }
         for tensor in tensors(modules: modules, optimizers: optimizers) {
             try communicator.broadcast(tensor.pointer, byteCount: tensor.count * 4, root: 0)
         }
-        var integers = integerState(modules: modules, optimizers: optimizers) + counters.map(Int64.init)
+        var integers = integerState(modules: modules, optimizers: optimizers)
+        guard !integers.isEmpty else { return }
         try integers.withUnsafeMutableBytes { try communicator.broadcast($0.baseAddress!, byteCount: $0.count, root: 0) }
         var cursor = 0
         for module in modules {
@@ -17,7 +18,6 @@ public enum ReplicaState {
             }
         }
         for optimizer in optimizers { optimizer.stepCount = Int(integers[cursor]); cursor += 1 }
-        counters = integers[cursor...].map(Int.init)
     }
 
     /// Fails unless every rank holds exactly rank 0's state (compared by a position-weighted checksum).

@@ -44,9 +44,10 @@ struct Train: ParsableCommand {
         }
         let data = try DataLocator(config: config, directory: data)
         if communicator.isRoot { for notice in data.notices { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) } }
-        let trainer = try Trainer(config: config, dataset: data.training, testSet: data.test, communicator: communicator, overlap: !noOverlap)
-        // Rank 0 restores; the start of training broadcasts its state to the others.
-        if resume, communicator.isRoot { try Checkpoint.restore(trainer, from: latest) }
+        // Rank 0 restores; the trainer's data-parallel setup copies its state to the others.
+        let trainer = try Trainer(
+            config: config, dataset: data.training, testSet: data.test, communicator: communicator, overlap: !noOverlap,
+            resumingFrom: resume ? latest : nil)
         StopSignal.install()
         guard communicator.isRoot else { return try trainer.run() }
         let run = try RunDirectory(directory, config: config, quiet: quiet)

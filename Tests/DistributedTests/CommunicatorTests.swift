@@ -36,19 +36,19 @@ final class CommunicatorTests: XCTestCase {
         XCTAssertEqual(Set(b), [Float(2 * size)])
     }
 
+    /// Constructing `DataParallel` makes every replica rank 0's: parameters, buffers and optimiser state.
     func testBroadcastAndReplicaChecksum() throws {
         let model = Sequential(Linear(3, 4, generator: RandomGenerator(seed: UInt64(communicator.rank))), BatchNorm1d(4))
         let arena = ParameterArena(model)
         let adam = Adam(arena)
         adam.stepCount = communicator.rank
-        var counters = [100 + communicator.rank]
         if communicator.size > 1 {
             XCTAssertThrowsError(try ReplicaState.verify(modules: [model], optimizers: [adam], communicator: communicator)) {
                 XCTAssertTrue("\($0)".contains("differs from rank 0"))
             }
         }
-        try ReplicaState.broadcast(modules: [model], optimizers: [adam], counters: &counters, communicator: communicator)
-        XCTAssertEqual(counters, [100])
+        _ = try DataParallel(model, arena: arena, optimizer: adam, communicator: communicator)
+        XCTAssertEqual(try communicator.broadcast(100 + communicator.rank), 100)
         XCTAssertEqual(adam.stepCount, 0)
         XCTAssertNoThrow(try ReplicaState.verify(modules: [model], optimizers: [adam], communicator: communicator))
         let rootWeights = Linear(3, 4, generator: RandomGenerator(seed: 0)).weight.value.scalars
@@ -65,11 +65,9 @@ final class CommunicatorTests: XCTestCase {
         func gradients(overlap: Bool) throws -> [Float] {
             let network = model()
             let arena = ParameterArena(network)
-            let averager = GradientAverager(arena: arena, communicator: communicator, overlap: overlap, bucketBytes: 1024)
-            XCTAssertGreaterThanOrEqual(averager.bucketCount, 2, "several buckets, so several reductions are in flight at once")
-            averager.beginBackward()
-            try network(input(rank: communicator.rank)).sum().backward(onLeafReady: averager.parameterReady)
-            try averager.finish()
+            let parallel = try DataParallel(network, arena: arena, communicator: communicator, overlap: overlap, bucketBytes: 1024)
+            XCTAssertGreaterThanOrEqual(parallel.bucketCount, 2, "several buckets, so several reductions are in flight at once")
+            try parallel.backward(network(input(rank: communicator.rank)).sum())
             return arena.gradients.scalars
         }
         var expected = [Float]()

@@ -11,7 +11,7 @@ final class SyncBatchNormTests: XCTestCase {
     /// Forward and backward of Σ y·R through `module` for this rank's rows of the global input.
     func run(_ make: () -> BatchNorm, input: Tensor, rows: Range<Int>, sync: Bool) throws -> (y: [Float], dx: [Float], dWeight: [Float], dBias: [Float], mean: [Float], variance: [Float]) {
         let bn = make()
-        if sync { bn.reducer = SyncBatchNormReducer(communicator: communicator) }
+        if sync { _ = try DataParallel(bn, arena: ParameterArena(bn), communicator: communicator) }
         let width = input.count / input.shape[0]
         let x = try Tensor(Array(input.scalars[(rows.lowerBound * width)..<(rows.upperBound * width)]), shape: [rows.count] + input.shape.dropFirst()).requiringGrad()
         let y = try bn(x)

@@ -91,8 +91,7 @@ final class TrainingTests: XCTestCase {
             try first.run()
             XCTAssertEqual(first.step, 3)
             let url = try Checkpoint.save(first, in: directory.appendingPathComponent(name), keep: 2)
-            let second = try Trainer(config: config, dataset: data)
-            try Checkpoint.restore(second, from: url)
+            let second = try Trainer(config: config, dataset: data, resumingFrom: url)
             XCTAssertEqual(second.step, 3)
             second.observers = [StopAt(6)]
             try second.run()

@@ -73,10 +73,16 @@ public enum Checkpoint {
         return Contents(config: config, step: step, file: file)
     }
 
-    /// Puts a checkpoint's state into `trainer`: networks, optimisers and step. Nothing changes unless all of it fits.
+    /// Puts a checkpoint's state into `trainer`: networks, optimisers and step. Nothing changes unless all of it
+    /// fits. One process only: under several ranks, give the checkpoint to `Trainer.init(resumingFrom:)`.
     public static func restore(_ trainer: Trainer, from url: URL) throws {
+        trainer.step = try restore(trainer.models, from: url)
+    }
+
+    /// Puts a checkpoint's networks and optimiser states into `models` and returns its step. Nothing changes
+    /// unless all of it fits.
+    public static func restore(_ models: GANModels, from url: URL) throws -> Int {
         let contents = try read(url)
-        let models = trainer.models
         let parts: [(prefix: String, check: (StateDict) throws -> Void, load: (StateDict) throws -> Void)] = [
             ("generator", models.generator.checkStateDict, models.generator.loadStateDict),
             ("discriminator", models.discriminator.checkStateDict, models.discriminator.loadStateDict),
@@ -90,7 +96,7 @@ public enum Checkpoint {
             }
         }
         for part in parts { try part.load(contents.file.tensors.scoped(to: part.prefix)) }
-        trainer.step = contents.step
+        return contents.step
     }
 
     /// A generator ready to sample from a checkpoint, in evaluation mode.

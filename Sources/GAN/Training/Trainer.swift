@@ -47,13 +47,16 @@ public final class Trainer {
 
     /// The ranks training together; `LocalCommunicator` for one process.
     public let communicator: Communicator
-    let generatorAverager: GradientAverager
-    let discriminatorAverager: GradientAverager
-    let batchNormReducer: SyncBatchNormReducer?
+    /// Each network's data parallelism: replicas made identical, SyncBN, gradient averaging.
+    let generatorParallel: DataParallel
+    let discriminatorParallel: DataParallel
 
+    /// - Parameter checkpoint: a checkpoint to continue from. Rank 0 reads it; the data-parallel setup then
+    ///   copies its state to every other rank, so under several ranks a checkpoint must come in here rather
+    ///   than through `Checkpoint.restore` afterwards.
     public init(
         config: TrainingConfig, dataset: ImageDataset, testSet: ImageDataset? = nil, models: GANModels? = nil,
-        communicator: Communicator = LocalCommunicator(), overlap: Bool = true
+        communicator: Communicator = LocalCommunicator(), overlap: Bool = true, resumingFrom checkpoint: URL? = nil
     ) throws {
         guard dataset.count >= config.training.batchSize else {
             throw ConfigError(file: "config", keyPath: "training.batch_size",
@@ -70,17 +73,15 @@ public final class Trainer {
         self.testSet = testSet
         self.communicator = communicator
         random = SampleRandom(seed: UInt64(config.seed))
-        generatorAverager = GradientAverager(arena: models.generatorArena, communicator: communicator, overlap: overlap)
-        discriminatorAverager = GradientAverager(arena: models.discriminatorArena, communicator: communicator, overlap: overlap)
-        if communicator.size > 1 {
-            let reducer = SyncBatchNormReducer(communicator: communicator)
-            for network in [models.generator, models.discriminator] {
-                for (_, module) in network.namedModules() { (module as? BatchNorm)?.reducer = reducer }
-            }
-            batchNormReducer = reducer
-        } else {
-            batchNormReducer = nil
-        }
+        var step = 0
+        if let checkpoint, communicator.isRoot { step = try Checkpoint.restore(models, from: checkpoint) }
+        self.step = try communicator.broadcast(step)
+        generatorParallel = try DataParallel(
+            models.generator, arena: models.generatorArena, optimizer: models.generatorOptimizer, communicator: communicator,
+            overlap: overlap)
+        discriminatorParallel = try DataParallel(
+            models.discriminator, arena: models.discriminatorArena, optimizer: models.discriminatorOptimizer,
+            communicator: communicator, overlap: overlap)
     }
 
     /// The global batch (`training.batch_size`); each rank trains on `localBatchSize` of it.
@@ -101,15 +102,8 @@ public final class Trainer {
 
     // MARK: - The loop
 
-    /// Trains from the current step to the end of the last epoch (or `maxSteps`). Starts by making every
-    /// rank's replica rank 0's.
+    /// Trains from the current step to the end of the last epoch (or `maxSteps`).
     public func run() throws {
-        var counters = [step]
-        let modules: [Module] = [models.generator, models.discriminator]
-        let optimizers = [models.generatorOptimizer, models.discriminatorOptimizer]
-        try ReplicaState.broadcast(modules: modules, optimizers: optimizers, counters: &counters, communicator: communicator)
-        try ReplicaState.verify(modules: modules, optimizers: optimizers, communicator: communicator)
-        step = counters[0]
         for observer in observers { try observer.trainingStarted(self) }
         shouldStop = try ranksAgreeToStop()
         while step < totalSteps, !shouldStop {
@@ -118,14 +112,13 @@ public final class Trainer {
             var batchInEpoch = step - epoch * batchesPerEpoch
             while batchInEpoch < batchesPerEpoch, step < totalSteps, !shouldStop {
                 let started = DispatchTime.now().uptimeNanoseconds
-                discriminatorAverager.resetTimers()
-                generatorAverager.resetTimers()
-                batchNormReducer?.resetTimers()
+                discriminatorParallel.resetTimers()
+                generatorParallel.resetTimers()
                 let global = order[(batchInEpoch * batchSize)..<((batchInEpoch + 1) * batchSize)]
                 var metrics = try trainStep(indices: global.dropFirst(localSamples.lowerBound).prefix(localBatchSize), batchInEpoch: batchInEpoch)
                 metrics.stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                metrics.allreduceSeconds = discriminatorAverager.waitSeconds + generatorAverager.waitSeconds
-                metrics.syncBatchNormSeconds = batchNormReducer?.seconds ?? 0
+                metrics.allreduceSeconds = discriminatorParallel.allreduceSeconds + generatorParallel.allreduceSeconds
+                metrics.syncBatchNormSeconds = discriminatorParallel.syncBatchNormSeconds + generatorParallel.syncBatchNormSeconds
                 step += 1
                 batchInEpoch += 1
                 metrics = try agree(on: metrics)
@@ -218,7 +211,7 @@ public final class Trainer {
             metrics.gradientPenalty = penalty.item
             loss = try add(loss, penalty)
         }
-        metrics.discriminatorGradientNorm = try update(loss, discriminatorAverager, models.discriminatorOptimizer)
+        metrics.discriminatorGradientNorm = try update(loss, discriminatorParallel, models.discriminatorOptimizer)
         if config.loss.clip > 0 { models.discriminatorArena.clamp(to: -config.loss.clip...config.loss.clip) }
         metrics.discriminatorLoss = loss.item
         metrics.realScore = realScores.mean().item
@@ -232,18 +225,14 @@ public final class Trainer {
         defer { models.discriminatorArena.setRequiresGrad(true) }
         let scores = try d.forward(fake, labels: labels)
         let loss = try generatorLoss(fake: scores)
-        metrics.generatorGradientNorm = try update(loss, generatorAverager, models.generatorOptimizer)
+        metrics.generatorGradientNorm = try update(loss, generatorParallel, models.generatorOptimizer)
         metrics.generatorLoss = loss.item
     }
 
-    /// One model's update: the backward pass into its gradient arena, the gradients averaged over the ranks
-    /// (buckets start while backward runs), one optimiser step. Returns the averaged gradient's norm.
-    func update(_ loss: Tensor, _ averager: GradientAverager, _ optimizer: Optimizer) throws -> Double {
-        averager.arena.zeroGradients()
-        averager.beginBackward()
-        try loss.backward(onLeafReady: averager.parameterReady)
-        try averager.finish()
-        let norm = averager.arena.gradientNorm
+    /// One model's update: gradients averaged over the ranks, one optimiser step. Returns the gradient's norm.
+    func update(_ loss: Tensor, _ parallel: DataParallel, _ optimizer: Optimizer) throws -> Double {
+        try parallel.backward(loss)
+        let norm = parallel.arena.gradientNorm
         optimizer.step()
         return norm
     }

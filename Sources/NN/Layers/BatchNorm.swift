@@ -1,3 +1,9 @@
+/// Sums per-channel batch statistics across the replicas of a data-parallel job, in place: set on a
+/// `BatchNorm` layer (as `DataParallel` does), it makes the layer synchronised (PyTorch's SyncBatchNorm).
+public protocol StatisticsReducer: AnyObject {
+    func sum(_ values: inout [Double]) throws
+}
+
 /// PyTorch's BatchNorm1d / BatchNorm2d: batch statistics in training (summed across replicas through
 /// `reducer`), running statistics in evaluation. Buffers `running_mean`, `running_var` `(C)` and
 /// `num_batches_tracked` (int64).
@@ -10,8 +16,8 @@ public class BatchNorm: Module {
     public let runningMean: Buffer
     public let runningVariance: Buffer
     public let batchesTracked: Buffer
-    /// Sums statistics across data-parallel replicas; the default is one process.
-    public var reducer: StatisticsReducer = LocalStatistics.shared
+    /// Sums statistics across data-parallel replicas; nil (the default) normalises with this process's batch.
+    public var reducer: StatisticsReducer?
     /// Input ranks accepted: 2 and 3 for BatchNorm1d, 4 for BatchNorm2d.
     let ranks: Set<Int>
 
@@ -43,7 +49,7 @@ public class BatchNorm: Module {
 
     private func trainingForward(_ x: Tensor) throws -> Tensor {
         let (y, statistics) = try batchNorm(
-            x, weight: weight?.value, bias: bias?.value, epsilon: epsilon, reducer: reducer)
+            x, weight: weight?.value, bias: bias?.value, epsilon: epsilon, completeSums: reducer.map { $0.sum })
         // running ← (1 − momentum)·running + momentum·batch, with the unbiased batch variance.
         let unbiased = statistics.unbiasedVariance
         let (mean, variance) = (runningMean.tensor.pointer, runningVariance.tensor.pointer)

@@ -232,7 +232,7 @@ enum Derivatives {
                 gradients += [weightGradient, biasGradient]
             }
             guard node.needs(0) else { return gradients }
-            try sums.withUnsafeMutableBufferPointer { try saved.reducer.sum($0.baseAddress!, count: $0.count) }
+            try saved.completeSums?(&sums)
             let dx = Tensor(uninitialized: x.shape)
             let dxp = dx.pointer
             let weight = saved.affine ? node.inputs[1].pointer : nil

@@ -1,18 +1,9 @@
 import Foundation
 
-/// Sums per-channel statistics across the replicas of a data-parallel job, in place. Batch norm calls it
-/// once in forward ([Σx, Σx², n]) and once in backward ([Σdy, Σdy·x̂]); the default does nothing, and the
-/// MPI implementation makes batch norm synchronised (SyncBN).
-public protocol StatisticsReducer: AnyObject {
-    func sum(_ values: UnsafeMutablePointer<Double>, count: Int) throws
-}
-
-/// The single-process reducer: the local statistics are already the global ones.
-public final class LocalStatistics: StatisticsReducer {
-    public static let shared = LocalStatistics()
-    public init() {}
-    public func sum(_ values: UnsafeMutablePointer<Double>, count: Int) throws {}
-}
+/// Completes per-channel sums computed over one shard of a batch into the sums over the whole batch, in place.
+/// Batch norm calls it once in forward ([Σx, Σx², n]) and once in backward ([Σdy, Σdy·x̂]) when the batch is
+/// split over data-parallel replicas (SyncBN); the engine does not know how the shards are combined.
+public typealias ChannelSumCompletion = (inout [Double]) throws -> Void
 
 /// Batch mean and variance per channel, over every replica's samples.
 public struct BatchStatistics {
@@ -30,11 +21,11 @@ public struct BatchStatistics {
 }
 
 /// Batch normalisation in training mode: y = γ · (x − μ) / √(σ² + ε) + β per channel, with μ and σ² from
-/// this batch (summed across replicas by `reducer`). Gradients are first-order only: asking for a second
-/// derivative through it throws.
+/// this batch — the whole batch's when `completeSums` combines this shard's sums with the other replicas'.
+/// Gradients are first-order only: asking for a second derivative through it throws.
 /// - Parameters: x `(N, C)` or `(N, C, H, W)`; weight γ and bias β `(C)`, or nil for no affine transform.
 public func batchNorm(
-    _ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float, reducer: StatisticsReducer = LocalStatistics.shared
+    _ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float, completeSums: ChannelSumCompletion? = nil
 ) throws -> (output: Tensor, statistics: BatchStatistics) {
     let layout = try ChannelLayout("batchNorm", x.shape)
     for parameter in [weight, bias].compactMap({ $0 }) where parameter.shape != [layout.channels] {
@@ -56,7 +47,7 @@ public func batchNorm(
         sums[channels + c] += squares
     }
     sums[2 * channels] = Double(layout.batch * layout.spatial)
-    try sums.withUnsafeMutableBufferPointer { try reducer.sum($0.baseAddress!, count: $0.count) }
+    try completeSums?(&sums)
     let count = Int(sums[2 * channels].rounded())
     guard count > 1 else {
         throw TensorError.invalidArgument(
@@ -75,7 +66,7 @@ public func batchNorm(
     }
     let inputs = [x] + [weight, bias].compactMap { $0 }
     let saved = BatchNormSaved(
-        mean: mean.map(Float.init), inverseStd: inverseStd, count: count, affine: weight != nil, reducer: reducer)
+        mean: mean.map(Float.init), inverseStd: inverseStd, count: count, affine: weight != nil, completeSums: completeSums)
     Tensor.record(y, operation: "batchNorm", inputs: inputs, rule: Derivatives.ofBatchNorm(saved))
     return (y, BatchStatistics(mean: mean, variance: variance, count: count))
 }
@@ -86,5 +77,5 @@ struct BatchNormSaved {
     let inverseStd: [Float]
     let count: Int
     let affine: Bool
-    let reducer: StatisticsReducer
+    let completeSums: ChannelSumCompletion?
 }

@@ -1,0 +1,148 @@
+import Foundation
+import NN
+
+/// Data-parallel training of one model, shaped like PyTorch's `DistributedDataParallel`: every rank holds a
+/// replica, trains it on its shard of each batch, and `backward(_:)` leaves the mean gradient over all ranks
+/// in the model's gradient arena, so that the same optimiser step keeps the replicas identical.
+///
+/// Constructing it makes this rank's replica rank 0's (parameters, buffers and the optimiser's state, since
+/// only rank 0 reads a checkpoint), verifies that by checksum, and switches the model's batch-norm layers to
+/// statistics over the whole global batch (SyncBN). A GAN wraps its generator and discriminator separately.
+///
+/// Gradients are averaged in buckets of about `bucketBytes`, cut from the end of the arena (the last layers,
+/// whose gradients backward finishes first). With `overlap`, a bucket's non-blocking allreduce starts as soon
+/// as backward has finished all of its parameters (DDP's buckets, Horovod's tensor fusion); without, one
+/// blocking allreduce of the whole arena follows backward.
+public final class DataParallel {
+    public let module: Module
+    public let arena: ParameterArena
+    public let communicator: Communicator
+    public let overlap: Bool
+    private var buckets: [GradientBucket]
+    /// The bucket of the parameter at each arena offset: a finished gradient is identified by its offset.
+    private let bucketAtOffset: [Int: Int]
+    private let statistics: SyncStatistics?
+    private var allreduceWait = 0.0
+
+    public init(
+        _ module: Module, arena: ParameterArena, optimizer: Optimizer? = nil, communicator: Communicator,
+        overlap: Bool = true, bucketBytes: Int = 4 << 20
+    ) throws {
+        self.module = module
+        self.arena = arena
+        self.communicator = communicator
+        self.overlap = overlap
+        (buckets, bucketAtOffset) = GradientBucket.partition(arena, bucketBytes: bucketBytes)
+        let optimizers = optimizer.map { [$0] } ?? []
+        try ReplicaState.broadcast(modules: [module], optimizers: optimizers, communicator: communicator)
+        try ReplicaState.verify(modules: [module], optimizers: optimizers, communicator: communicator)
+        if communicator.size > 1 {
+            let statistics = SyncStatistics(communicator: communicator)
+            for (_, layer) in module.namedModules() { (layer as? BatchNorm)?.reducer = statistics }
+            self.statistics = statistics
+        } else {
+            statistics = nil
+        }
+    }
+
+    public var bucketCount: Int { buckets.count }
+
+    // MARK: - Backward
+
+    /// Replaces the arena's gradients with d(loss)/d(parameters) averaged over every rank's batch shard. Each
+    /// rank calls it with its own loss; it returns once the mean is in place.
+    public func backward(_ loss: Tensor) throws {
+        arena.zeroGradients()
+        for index in buckets.indices { buckets[index].restart() }
+        try loss.backward(onLeafReady: parameterFinished)
+        let started = DispatchTime.now().uptimeNanoseconds
+        try averageGradients()
+        allreduceWait += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    }
+
+    /// Backward's notice that `leaf`'s gradient is complete; also nudges the reductions in flight along, since
+    /// Open MPI advances a non-blocking collective only inside MPI calls.
+    private func parameterFinished(_ leaf: Tensor) throws {
+        guard overlap, communicator.size > 1, leaf.storage === arena.values.storage,
+              let index = bucketAtOffset[leaf.offset] else { return }
+        buckets[index].remaining -= 1
+        if buckets[index].remaining == 0 { try start(index) }
+        for bucket in buckets { try bucket.pending?.test() }
+    }
+
+    private func start(_ index: Int) throws {
+        let range = buckets[index].range
+        buckets[index].pending = try communicator.startAllreduceSum(arena.gradients.pointer + range.lowerBound, count: range.count)
+    }
+
+    /// Starts the buckets backward did not fill (parameters it never reached), in bucket order on every rank,
+    /// waits for all, and divides by the number of ranks.
+    private func averageGradients() throws {
+        guard communicator.size > 1 else { return }
+        if overlap {
+            for index in buckets.indices where buckets[index].pending == nil { try start(index) }
+            for bucket in buckets { try bucket.pending?.wait() }
+        } else {
+            try communicator.allreduceSum(arena.gradients.pointer, count: arena.count)
+        }
+        Kernels.affine(arena.gradients.pointer, scale: 1 / Float(communicator.size), shift: 0, into: arena.gradients.pointer, count: arena.count)
+    }
+
+    // MARK: - Timers
+
+    /// Seconds spent waiting for gradient reductions after backward, since the last `resetTimers()`.
+    public var allreduceSeconds: Double { allreduceWait }
+    /// Seconds spent in batch-norm statistic reductions (forward and backward), since the last `resetTimers()`.
+    public var syncBatchNormSeconds: Double { statistics?.seconds ?? 0 }
+
+    public func resetTimers() {
+        allreduceWait = 0
+        statistics?.seconds = 0
+    }
+}
+
+/// A slice of the gradient arena reduced by one collective.
+struct GradientBucket {
+    let range: Range<Int>  // floats of the arena
+    let parameterCount: Int
+    var remaining: Int
+    var pending: PendingReduction?
+
+    mutating func restart() {
+        remaining = parameterCount
+        pending = nil
+    }
+
+    /// Walks the parameters from the last to the first, closing a bucket once it holds `bucketBytes`; returns
+    /// the buckets and each parameter's bucket by arena offset.
+    static func partition(_ arena: ParameterArena, bucketBytes: Int) -> ([GradientBucket], [Int: Int]) {
+        var buckets: [GradientBucket] = [], bucketAtOffset: [Int: Int] = [:]
+        var end = arena.count, members = 0
+        for index in arena.parameters.indices.reversed() {
+            members += 1
+            let start = arena.offsets[index]
+            bucketAtOffset[start] = buckets.count
+            if (end - start) * 4 >= bucketBytes || index == 0 {
+                buckets.append(GradientBucket(range: start..<end, parameterCount: members, remaining: members))
+                end = start
+                members = 0
+            }
+        }
+        return (buckets, bucketAtOffset)
+    }
+}
+
+/// Batch norm's statistics summed across ranks: every rank normalises with the statistics of the whole global
+/// batch, so running statistics stay identical and the result equals one process's.
+final class SyncStatistics: StatisticsReducer {
+    let communicator: Communicator
+    var seconds = 0.0
+
+    init(communicator: Communicator) { self.communicator = communicator }
+
+    func sum(_ values: inout [Double]) throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        try values.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0.baseAddress!, count: $0.count) }
+        seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    }
+}
