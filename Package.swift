@@ -28,7 +28,9 @@ let package = Package(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: uncheckedInRelease),
+        // CUDA's driver API, NVRTC and cuBLAS, loaded at run time (dlopen): nothing of CUDA is needed to build.
+        .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CCUDA"], swiftSettings: uncheckedInRelease),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: uncheckedInRelease),
         .target(name: "Distributed", dependencies: ["NN", "CMPI"], swiftSettings: uncheckedInRelease),
         .target(name: "GAN", dependencies: ["NN", "Distributed", "CZlib", "Yams"], swiftSettings: uncheckedInRelease),

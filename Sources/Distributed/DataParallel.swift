@@ -22,6 +22,9 @@ public final class DataParallel {
     /// The bucket of the parameter at each arena offset: a finished gradient is identified by its offset.
     private let bucketAtOffset: [Int: Int]
     private let statistics: SyncStatistics?
+    /// A host copy of the gradients when the arena lives on a GPU: MPI reduces host memory. (A CUDA-aware MPI
+    /// could take device pointers instead; not used yet.)
+    private let staging: Tensor?  // (arena.count)
     private var allreduceWait = 0.0
 
     public init(
@@ -33,6 +36,7 @@ public final class DataParallel {
         self.communicator = communicator
         self.overlap = overlap
         (buckets, bucketAtOffset) = GradientBucket.partition(arena, bucketBytes: bucketBytes)
+        staging = arena.gradients.storage.isHost || communicator.size == 1 ? nil : Tensor(zeros: [arena.count])
         let optimizers = optimizer.map { [$0] } ?? []
         try ReplicaState.broadcast(modules: [module], optimizers: optimizers, communicator: communicator)
         try ReplicaState.verify(modules: [module], optimizers: optimizers, communicator: communicator)
@@ -72,7 +76,16 @@ public final class DataParallel {
 
     private func start(_ index: Int) throws {
         let range = buckets[index].range
-        buckets[index].pending = try communicator.startAllreduceSum(arena.gradients.pointer + range.lowerBound, count: range.count)
+        buckets[index].pending = try communicator.startAllreduceSum(hostGradients(range), count: range.count)
+    }
+
+    /// The host memory that holds gradients `range` for MPI: the arena itself, or the staging copy filled
+    /// from the device.
+    private func hostGradients(_ range: Range<Int>) -> UnsafeMutablePointer<Float> {
+        guard let staging else { return arena.gradients.pointer + range.lowerBound }
+        let slice = Tensor(shape: [range.count], storage: arena.gradients.storage, offset: range.lowerBound)
+        arena.gradients.backend.download(slice, into: staging.pointer + range.lowerBound)
+        return staging.pointer + range.lowerBound
     }
 
     /// Starts the buckets backward did not fill (parameters it never reached), in bucket order on every rank,
@@ -83,9 +96,10 @@ public final class DataParallel {
             for index in buckets.indices where buckets[index].pending == nil { try start(index) }
             for bucket in buckets { try bucket.pending?.wait() }
         } else {
-            try communicator.allreduceSum(arena.gradients.pointer, count: arena.count)
+            try communicator.allreduceSum(hostGradients(0..<arena.count), count: arena.count)
         }
-        Kernels.affine(arena.gradients.pointer, scale: 1 / Float(communicator.size), shift: 0, into: arena.gradients.pointer, count: arena.count)
+        if let staging { arena.gradients.backend.upload(staging.pointer, into: arena.gradients) }
+        arena.gradients.backend.unary(.affine(scale: 1 / Float(communicator.size), shift: 0), arena.gradients, into: arena.gradients)
     }
 
     // MARK: - Timers

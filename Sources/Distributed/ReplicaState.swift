@@ -6,7 +6,10 @@ public enum ReplicaState {
     public static func broadcast(modules: [Module], optimizers: [Optimizer], communicator: Communicator) throws {
         guard communicator.size > 1 else { return }
         for tensor in tensors(modules: modules, optimizers: optimizers) {
-            try communicator.broadcast(tensor.pointer, byteCount: tensor.count * 4, root: 0)
+            // Through a host copy: MPI broadcasts host memory, and a tensor may live on a GPU.
+            var values = tensor.scalars
+            try values.withUnsafeMutableBytes { try communicator.broadcast($0.baseAddress!, byteCount: $0.count, root: 0) }
+            try tensor.assign(values)
         }
         var integers = integerState(modules: modules, optimizers: optimizers)
         guard !integers.isEmpty else { return }
@@ -33,8 +36,7 @@ public enum ReplicaState {
     public static func checksum(modules: [Module], optimizers: [Optimizer]) -> Double {
         var total = 0.0
         for tensor in tensors(modules: modules, optimizers: optimizers) {
-            let p = tensor.pointer
-            for i in 0..<tensor.count { total += Double(p[i]) * Double(1 + i % 97) }
+            for (i, value) in tensor.scalars.enumerated() { total += Double(value) * Double(1 + i % 97) }
         }
         return total + integerState(modules: modules, optimizers: optimizers).reduce(0) { $0 + Double($1) }
     }

@@ -14,7 +14,7 @@ public enum Initializer {
         generator.fillNormal(tensor, mean: mean, std: std)
     }
 
-    public static func constant(_ tensor: Tensor, _ value: Float) { tensor.pointer.update(repeating: value, count: tensor.count) }
+    public static func constant(_ tensor: Tensor, _ value: Float) { tensor.backend.fill(tensor, with: value) }
 }
 
 /// The generator layers draw their initial values from unless given one. Seed it (or pass generators) for

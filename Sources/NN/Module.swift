@@ -87,6 +87,17 @@ open class Module {
         }
     }
 
+    /// Where the module's parameters live (the host for a module without any).
+    public var device: Device { namedParameters().first?.parameter.value.device ?? .cpu }
+
+    /// Moves every float buffer (running statistics, spectral norm's u and v) to `device`. Parameters move
+    /// with their `ParameterArena`.
+    public func moveBuffers(to device: Device) throws {
+        for (_, buffer) in namedBuffers() {
+            if case let .float32(tensor) = buffer.value { buffer.value = .float32(try tensor.to(device)) }
+        }
+    }
+
     public func namedBuffers() -> [(name: String, buffer: Buffer)] {
         namedModules().flatMap { path, module in
             module.ownBuffers.map { (path.isEmpty ? $0.name : "\(path).\($0.name)", $0.buffer) }

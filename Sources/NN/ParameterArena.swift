@@ -11,8 +11,9 @@ public final class ParameterArena {
     /// All gradients, same layout: `(count)`.
     public let gradients: Tensor
 
-    /// Moves `module`'s parameters into a new arena; the module keeps working, now on the arena's memory.
-    public init(_ module: Module) {
+    /// Moves `module`'s parameters into a new arena on `backend`'s device; the module keeps working, now on the
+    /// arena's memory.
+    public init(_ module: Module, backend: Backend = CPUBackend.shared) {
         parameters = module.namedParameters()
         var offsets: [Int] = []
         var total = 0
@@ -23,11 +24,12 @@ public final class ParameterArena {
         }
         self.offsets = offsets
         count = total
-        values = Tensor(zeros: [total])
-        gradients = Tensor(zeros: [total])
+        values = Tensor(zeros: [total], backend: backend)
+        gradients = Tensor(zeros: [total], backend: backend)
         for ((_, parameter), offset) in zip(parameters, offsets) {
             let view = Tensor(shape: parameter.shape, storage: values.storage, offset: offset)
-            view.pointer.update(from: parameter.value.pointer, count: view.count)
+            // The views have the parameters' shapes and counts: assigning cannot fail.
+            try! view.assign(parameter.value)
             view.requiringGrad()
             view.grad = Tensor(shape: parameter.shape, storage: gradients.storage, offset: offset)
             parameter.value = view
@@ -35,7 +37,7 @@ public final class ParameterArena {
     }
 
     /// Sets every gradient to zero (PyTorch's `zero_grad(set_to_none=False)`).
-    public func zeroGradients() { gradients.pointer.update(repeating: 0, count: count) }
+    public func zeroGradients() { gradients.backend.fill(gradients, with: 0) }
 
     /// Whether the parameters take part in backward passes. Off while another model trains through this one
     /// (a GAN's generator step through its discriminator), so their gradients are not computed at all.
@@ -46,9 +48,9 @@ public final class ParameterArena {
     /// Clamps every value to `range`: WGAN's weight clipping.
     public func clamp(to range: ClosedRange<Float>) {
         let (low, high) = (range.lowerBound, range.upperBound)
-        Kernels.map(values.pointer, into: values.pointer, count: count) { Swift.min(Swift.max($0, low), high) }
+        values.backend.unary(.clamp(low: low, high: high), values, into: values)
     }
 
     /// The L2 norm of all gradients, in Double.
-    public var gradientNorm: Double { Kernels.dot(gradients.pointer, gradients.pointer, count: count).squareRoot() }
+    public var gradientNorm: Double { gradients.backend.squaredNorm(gradients).squareRoot() }
 }

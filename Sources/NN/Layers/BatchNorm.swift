@@ -51,12 +51,15 @@ public class BatchNorm: Module {
         let (y, statistics) = try batchNorm(
             x, weight: weight?.value, bias: bias?.value, epsilon: epsilon, completeSums: reducer.map { $0.sum })
         // running ← (1 − momentum)·running + momentum·batch, with the unbiased batch variance.
+        // (C values each, updated on the host: the statistics are there already)
         let unbiased = statistics.unbiasedVariance
-        let (mean, variance) = (runningMean.tensor.pointer, runningVariance.tensor.pointer)
+        var (mean, variance) = (runningMean.tensor.scalars, runningVariance.tensor.scalars)
         for c in 0..<features {
             mean[c] = (1 - momentum) * mean[c] + momentum * Float(statistics.mean[c])
             variance[c] = (1 - momentum) * variance[c] + momentum * Float(unbiased[c])
         }
+        try runningMean.tensor.assign(mean)
+        try runningVariance.tensor.assign(variance)
         if case let .int64(n) = batchesTracked.value { batchesTracked.value = .int64(n + 1) }
         return y
     }
@@ -64,8 +67,8 @@ public class BatchNorm: Module {
     /// With fixed statistics batch norm is a per-channel affine map, built from differentiable operations
     /// (so an evaluation-mode critic supports second derivatives).
     private func evaluationForward(_ x: Tensor) throws -> Tensor {
-        let inverseStd = Tensor(uninitialized: [features])
-        for c in 0..<features { inverseStd.pointer[c] = 1 / (runningVariance.tensor.pointer[c] + epsilon).squareRoot() }
+        let inverseStd = try Tensor(runningVariance.tensor.scalars.map { 1 / ($0 + epsilon).squareRoot() }, shape: [features],
+                                    backend: x.backend)
         let scale = try weight.map { try multiply($0.value, inverseStd) } ?? inverseStd
         let meanTimesScale = try multiply(runningMean.tensor, scale)
         let shift = try bias.map { try subtract($0.value, meanTimesScale) } ?? meanTimesScale.negated()

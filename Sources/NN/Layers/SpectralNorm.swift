@@ -21,14 +21,13 @@ public final class SpectralNormalization {
         let rows = weight.shape[0], columns = weight.count / rows
         let (u, v) = (self.u.tensor, self.v.tensor)
         if training {
-            GradientMode.withoutGradients {
-                for _ in 0..<powerIterations {
-                    // v ← normalize(Wᵀu), u ← normalize(W·v)
-                    Kernels.gemm(transposeA: true, transposeB: false, m: columns, n: 1, k: rows, weight.pointer, u.pointer, v.pointer)
-                    normalizeInPlace(v)
-                    Kernels.gemm(transposeA: false, transposeB: false, m: rows, n: 1, k: columns, weight.pointer, v.pointer, u.pointer)
-                    normalizeInPlace(u)
-                }
+            let (backend, w) = (weight.backend, weight.detached())
+            for _ in 0..<powerIterations {
+                // v ← normalize(Wᵀu), u ← normalize(W·v)
+                backend.gemm(transposeA: true, transposeB: false, m: columns, n: 1, k: rows, alpha: 1, w, u, beta: 0, v)
+                normalizeInPlace(v)
+                backend.gemm(transposeA: false, transposeB: false, m: rows, n: 1, k: columns, alpha: 1, w, v, beta: 0, u)
+                normalizeInPlace(u)
             }
         }
         let matrix = try weight.reshaped(to: [rows, columns])
@@ -38,11 +37,13 @@ public final class SpectralNormalization {
     }
 
     /// x / max(‖x‖, ε), as `torch.nn.functional.normalize`.
-    private func normalizeInPlace(_ x: Tensor) {
-        let norm = Float(Kernels.dot(x.pointer, x.pointer, count: x.count).squareRoot())
-        let scale = 1 / max(norm, epsilon)
-        Kernels.affine(x.pointer, scale: scale, shift: 0, into: x.pointer, count: x.count)
-    }
+    private func normalizeInPlace(_ x: Tensor) { normalizeToUnitLength(x, epsilon: epsilon) }
+}
+
+/// x ← x / max(‖x‖, ε) in place, as `torch.nn.functional.normalize` (the norm is read on the host).
+private func normalizeToUnitLength(_ x: Tensor, epsilon: Float) {
+    let norm = Float(x.backend.squaredNorm(x).squareRoot())
+    x.backend.unary(.affine(scale: 1 / max(norm, epsilon), shift: 0), x, into: x)
 }
 
 /// Puts `layer` under spectral norm: `weight` becomes `weight_orig`, and buffers `weight_u` `(out)` and
@@ -64,10 +65,7 @@ public func spectralNorm<Layer: WeightLayer>(
     generator.fillNormal(v)
     let normalization = SpectralNormalization(
         u: Buffer(.float32(u)), v: Buffer(.float32(v)), epsilon: epsilon, powerIterations: powerIterations)
-    for x in [u, v] {
-        let norm = Float(Kernels.dot(x.pointer, x.pointer, count: x.count).squareRoot())
-        Kernels.affine(x.pointer, scale: 1 / max(norm, epsilon), shift: 0, into: x.pointer, count: x.count)
-    }
+    for x in [u, v] { normalizeToUnitLength(x, epsilon: epsilon) }
     layer.register(normalization.u, as: "weight_u")
     layer.register(normalization.v, as: "weight_v")
     layer.spectralNormalization = normalization

@@ -22,8 +22,8 @@ public final class Adam: Optimizer {
         (beta1, beta2) = betas
         self.epsilon = epsilon
         self.weightDecay = weightDecay
-        firstMoment = Tensor(zeros: [arena.count])
-        secondMoment = Tensor(zeros: [arena.count])
+        firstMoment = Tensor(zeros: [arena.count], backend: arena.values.backend)
+        secondMoment = Tensor(zeros: [arena.count], backend: arena.values.backend)
     }
 
     public var stateArenas: [(name: String, values: Tensor)] { [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)] }
@@ -33,14 +33,8 @@ public final class Adam: Optimizer {
         let t = Double(stepCount)
         let stepSize = Float(Double(learningRate) / (1 - Foundation.pow(Double(beta1), t)))
         let correction2Root = Float((1 - Foundation.pow(Double(beta2), t)).squareRoot())
-        let (p, g, m, v) = (arena.values.pointer, arena.gradients.pointer, firstMoment.pointer, secondMoment.pointer)
-        let (beta1, beta2, epsilon, decay) = (self.beta1, self.beta2, self.epsilon, weightDecay)
-        for i in 0..<arena.count {
-            let gi = decay == 0 ? g[i] : g[i] + decay * p[i]
-            m[i] += (1 - beta1) * (gi - m[i])
-            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-            let denominator = v[i].squareRoot() / correction2Root + epsilon
-            p[i] -= stepSize * (m[i] / denominator)
-        }
+        arena.values.backend.update(
+            .adam(stepSize: stepSize, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, correction2Root: correction2Root),
+            parameters: arena.values, gradients: arena.gradients, state: [firstMoment, secondMoment])
     }
 }

@@ -44,7 +44,7 @@ extension Optimizer {
         for (name, values) in stateArenas {
             for ((parameterName, _), offset) in zip(arena.parameters, arena.offsets) {
                 guard case let .float32(v)? = dict["\(parameterName).\(name)"]?.values else { continue }
-                v.withUnsafeBufferPointer { (values.pointer + offset).update(from: $0.baseAddress!, count: v.count) }
+                try Tensor(shape: [v.count], storage: values.storage, offset: offset).assign(v)
             }
         }
         if case let .int64(step)? = dict["step"]?.values { stepCount = Int(step[0]) }

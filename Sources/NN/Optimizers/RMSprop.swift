@@ -13,18 +13,15 @@ public final class RMSprop: Optimizer {
         self.learningRate = learningRate
         self.alpha = alpha
         self.epsilon = epsilon
-        squareAverage = Tensor(zeros: [arena.count])
+        squareAverage = Tensor(zeros: [arena.count], backend: arena.values.backend)
     }
 
     public var stateArenas: [(name: String, values: Tensor)] { [("square_avg", squareAverage)] }
 
     public func step() {
         stepCount += 1
-        let (p, g, s) = (arena.values.pointer, arena.gradients.pointer, squareAverage.pointer)
-        let (alpha, epsilon, rate) = (self.alpha, self.epsilon, learningRate)
-        for i in 0..<arena.count {
-            s[i] = alpha * s[i] + (1 - alpha) * g[i] * g[i]
-            p[i] -= rate * (g[i] / (s[i].squareRoot() + epsilon))
-        }
+        arena.values.backend.update(
+            .rmsprop(learningRate: learningRate, alpha: alpha, epsilon: epsilon),
+            parameters: arena.values, gradients: arena.gradients, state: [squareAverage])
     }
 }

@@ -15,8 +15,6 @@ public final class SGD: Optimizer {
 
     public func step() {
         stepCount += 1
-        Kernels.zip(arena.values.pointer, arena.gradients.pointer, into: arena.values.pointer, count: arena.count) { [rate = learningRate] p, g in
-            p - rate * g
-        }
+        arena.values.backend.update(.sgd(learningRate: learningRate), parameters: arena.values, gradients: arena.gradients, state: [])
     }
 }

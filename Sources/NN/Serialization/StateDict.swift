@@ -116,14 +116,14 @@ extension Module {
     public func loadStateDict(_ dict: StateDict) throws {
         try checkStateDict(dict)
         let parameters = namedParameters(), buffers = namedBuffers()
-        func copy(_ entry: StateTensor, into tensor: Tensor) {
+        func copy(_ entry: StateTensor, into tensor: Tensor) throws {
             guard case let .float32(values) = entry.values else { return }
-            values.withUnsafeBufferPointer { tensor.pointer.update(from: $0.baseAddress!, count: tensor.count) }
+            try tensor.assign(values)
         }
-        for (name, parameter) in parameters { copy(dict[name]!, into: parameter.value) }
+        for (name, parameter) in parameters { try copy(dict[name]!, into: parameter.value) }
         for (name, buffer) in buffers {
             switch buffer.value {
-            case let .float32(t): copy(dict[name]!, into: t)
+            case let .float32(t): try copy(dict[name]!, into: t)
             case .int64:
                 if case let .int64(v) = dict[name]!.values { buffer.value = .int64(v[0]) }
             }

@@ -68,7 +68,7 @@ extension Tensor {
         let seed = try seed ?? Tensor.seed(for: self, operation: "backward")
         func deposit(_ leaf: Tensor, _ gradient: Tensor) throws {
             if let existing = leaf.grad {
-                Kernels.add(existing.pointer, gradient.pointer, into: existing.pointer, count: existing.count)
+                existing.backend.binary(.add, existing, gradient, into: existing)
             } else {
                 leaf.grad = gradient.copy()
             }
@@ -84,7 +84,7 @@ extension Tensor {
                 operation: operation,
                 detail: "a gradient seed is needed for a non-scalar output of shape \(describe(output.shape))")
         }
-        return Tensor(repeating: 1, shape: output.shape)
+        return Tensor(repeating: 1, shape: output.shape, backend: output.backend)
     }
 }
 
@@ -105,7 +105,7 @@ public func grad(
         roots: Array(zip(outputs, seeds)), createGraph: createGraph, targets: inputs)
     var byIdentity: [ObjectIdentifier: Tensor] = [:]
     for (tensor, gradient) in found { byIdentity[ObjectIdentifier(tensor)] = gradient }
-    return inputs.map { byIdentity[ObjectIdentifier($0)] ?? Tensor(zeros: $0.shape) }
+    return inputs.map { byIdentity[ObjectIdentifier($0)] ?? Tensor(zeros: $0.shape, backend: $0.backend) }
 }
 
 /// The single-output form of `grad(of:withRespectTo:seeds:createGraph:)`.

@@ -158,9 +158,9 @@ enum Derivatives {
             var weightGradient: Tensor? = nil
             if node.needs(1) {
                 if let columns, !GradientMode.isEnabled {
-                    weightGradient = Tensor(uninitialized: geometry.weightShape)
-                    Kernels.convolutionWeightGradient(
-                        x.pointer, g.pointer, batch: x.shape[0], geometry: geometry, into: weightGradient!.pointer, columns: columns)
+                    let dw = x.sibling(geometry.weightShape)
+                    x.backend.convolutionWeightGradient(x, g, geometry: geometry, into: dw, columns: columns)
+                    weightGradient = dw
                 } else {
                     weightGradient = convolutionWeightGradient(x, g, geometry: geometry)
                 }
@@ -208,44 +208,27 @@ enum Derivatives {
             guard !GradientMode.isEnabled else { throw TensorError.noSecondDerivative(operation: "batchNorm") }
             let x = node.inputs[0]
             let layout = try ChannelLayout("batchNorm", x.shape)
-            let channels = layout.channels, s = layout.spatial
-            let (xp, gp) = (x.pointer, g.pointer)
+            let channels = layout.channels
             // [Σdy (C), Σdy·x̂ (C)]
-            var sums = [Double](repeating: 0, count: 2 * channels)
-            layout.forEachRun { c, start in
-                let mean = saved.mean[c]
-                var dy = 0.0, dyXhat = 0.0
-                for i in start..<(start + s) {
-                    dy += Double(gp[i])
-                    dyXhat += Double(gp[i]) * Double(xp[i] - mean)
-                }
-                sums[c] += dy
-                sums[channels + c] += dyXhat * Double(saved.inverseStd[c])
-            }
+            var sums = x.backend.batchNormGradientSums(g, x, mean: saved.mean, layout: layout)
+            for c in 0..<channels { sums[channels + c] *= Double(saved.inverseStd[c]) }
             var gradients: [Tensor?] = [nil]
             if saved.affine {
-                let weightGradient = Tensor(uninitialized: [channels]), biasGradient = Tensor(uninitialized: [channels])
-                for c in 0..<channels {
-                    weightGradient.pointer[c] = Float(sums[channels + c])
-                    biasGradient.pointer[c] = Float(sums[c])
-                }
-                gradients += [weightGradient, biasGradient]
+                gradients += [
+                    try Tensor((0..<channels).map { Float(sums[channels + $0]) }, shape: [channels], backend: x.backend),
+                    try Tensor((0..<channels).map { Float(sums[$0]) }, shape: [channels], backend: x.backend),
+                ]
             }
             guard node.needs(0) else { return gradients }
             try saved.completeSums?(&sums)
-            let dx = Tensor(uninitialized: x.shape)
-            let dxp = dx.pointer
-            let weight = saved.affine ? node.inputs[1].pointer : nil
-            layout.forEachRun { c, start in
-                let inverseStd = saved.inverseStd[c], mean = saved.mean[c]
-                let meanDy = Float(sums[c] / Double(saved.count))
-                let meanDyXhat = Float(sums[channels + c] / Double(saved.count))
-                let scale = (weight?[c] ?? 1) * inverseStd
-                for i in start..<(start + s) {
-                    let xhat = (xp[i] - mean) * inverseStd
-                    dxp[i] = scale * (gp[i] - meanDy - xhat * meanDyXhat)
-                }
-            }
+            let gamma = saved.affine ? node.inputs[1].scalars : nil
+            let dx = x.sibling(x.shape)
+            x.backend.batchNormInputGradient(
+                g, x, mean: saved.mean, inverseStd: saved.inverseStd,
+                scale: (0..<channels).map { (gamma?[$0] ?? 1) * saved.inverseStd[$0] },
+                meanDy: (0..<channels).map { Float(sums[$0] / Double(saved.count)) },
+                meanDyXhat: (0..<channels).map { Float(sums[channels + $0] / Double(saved.count)) },
+                layout: layout, into: dx)
             gradients[0] = dx
             return gradients
         }
@@ -255,10 +238,8 @@ enum Derivatives {
     static let ofBinaryCrossEntropy: BackwardRule = { g, node in
         guard !GradientMode.isEnabled else { throw TensorError.noSecondDerivative(operation: "binaryCrossEntropy") }
         let (p, t) = (node.inputs[0], node.inputs[1])
-        let factor = g.item / Float(p.count)
-        let dp = elementwise(p, t) {
-            Kernels.zip($0, $1, into: $2, count: $3) { p, t in factor * (p - t) / max((1 - p) * p, 1e-12) }
-        }
+        let dp = p.sibling(p.shape)
+        p.backend.binaryCrossEntropyGradient(p, t, g, into: dp)
         return [dp, nil]
     }
 
@@ -267,12 +248,9 @@ enum Derivatives {
         { g, node in
             guard !GradientMode.isEnabled else { throw TensorError.noSecondDerivative(operation: "softmaxCrossEntropy") }
             let logits = node.inputs[0]
-            let probabilities = softmax(logits)
-            let (n, classes) = (logits.shape[0], logits.shape[1])
-            for (row, label) in labels.enumerated() { probabilities.pointer[row * classes + label] -= 1 }
-            let factor = g.item / Float(n)
-            Kernels.affine(probabilities.pointer, scale: factor, shift: 0, into: probabilities.pointer, count: probabilities.count)
-            return [probabilities]
+            let dx = logits.sibling(logits.shape)
+            logits.backend.softmaxCrossEntropyGradient(logits, labels: labels, g, into: dx)
+            return [dx]
         }
     }
 
@@ -282,8 +260,8 @@ enum Derivatives {
             throw TensorError.noSecondDerivative(operation: "binaryCrossEntropyWithLogits")
         }
         let (x, t) = (node.inputs[0], node.inputs[1])
-        let factor = g.item / Float(x.count)
-        let dx = elementwise(x, t) { Kernels.zip($0, $1, into: $2, count: $3) { x, t in factor * (stableSigmoid(x) - t) } }
+        let dx = x.sibling(x.shape)
+        x.backend.binaryCrossEntropyWithLogitsGradient(x, t, g, into: dx)
         return [dx, nil]
     }
 }

@@ -1,25 +1,43 @@
 import Foundation
 
-/// Reference-counted float32 memory. Freed buffers go back to `BufferPool`, so a training step that
-/// asks for the same sizes every iteration stops calling malloc after the first one.
+/// Reference-counted float32 memory on one device, from that device's backend. Freed buffers go back to the
+/// backend's pool, so a training step that asks for the same sizes every iteration stops allocating after
+/// the first one.
 public final class Storage {
-    /// Start of the buffer.
-    public let base: UnsafeMutablePointer<Float>
+    public let backend: Backend
+    /// Device address of the first float (a host address on the CPU).
+    public let address: UInt
     /// Number of floats the buffer holds (at least the count asked for).
     public let capacity: Int
+    /// Whether `address` is host memory.
+    public let isHost: Bool
 
-    /// A buffer of at least `count` floats; contents are undefined unless `zeroed`.
-    public init(count: Int, zeroed: Bool = false) {
-        let (pointer, capacity) = BufferPool.shared.take(count)
-        self.base = pointer
-        self.capacity = capacity
-        if zeroed { pointer.update(repeating: 0, count: capacity) }
+    /// A buffer of at least `count` floats on the host; contents are undefined unless `zeroed`.
+    public convenience init(count: Int, zeroed: Bool = false) {
+        self.init(count: count, backend: CPUBackend.shared, zeroed: zeroed)
     }
 
-    deinit { BufferPool.shared.give(base, capacity: capacity) }
+    /// A buffer of at least `count` floats on `backend`'s device; contents are undefined unless `zeroed`.
+    public init(count: Int, backend: Backend, zeroed: Bool = false) {
+        self.backend = backend
+        isHost = backend.device == .cpu
+        (address, capacity) = backend.allocate(count)
+        if zeroed { backend.fill(Tensor(shape: [capacity], storage: self), with: 0) }
+    }
+
+    public var device: Device { backend.device }
+
+    /// The host address of a CPU buffer. Only the CPU backend and explicit host boundaries use it; other
+    /// devices' memory is read with `Tensor.scalars` or `Tensor.to(.cpu)`.
+    public var base: UnsafeMutablePointer<Float> {
+        precondition(isHost, "host pointer asked of \(device) memory: copy the tensor to the host first (to(.cpu))")
+        return UnsafeMutablePointer<Float>(bitPattern: address).unsafelyUnwrapped
+    }
+
+    deinit { backend.release(address, capacity: capacity) }
 }
 
-/// Free buffers kept by exact (rounded) capacity. Training asks for the same shapes every step, so
+/// Free host buffers kept by exact (rounded) capacity. Training asks for the same shapes every step, so
 /// exact-size buckets hit nearly always and waste nothing; a cap keeps a one-off spike from being hoarded.
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
@@ -33,7 +51,7 @@ public final class BufferPool: @unchecked Sendable {
     public private(set) var mallocs = 0
 
     /// Rounds to 16 floats (64 bytes) so that near-equal sizes share a bucket and rows stay aligned.
-    private static func bucket(_ count: Int) -> Int { max(16, (count + 15) & ~15) }
+    static func bucket(_ count: Int) -> Int { max(16, (count + 15) & ~15) }
 
     func take(_ count: Int) -> (UnsafeMutablePointer<Float>, Int) {
         let capacity = Self.bucket(count)
@@ -57,14 +75,5 @@ public final class BufferPool: @unchecked Sendable {
         }
         free[capacity, default: []].append(pointer)
         cachedFloats += capacity
-    }
-
-    /// Returns every cached buffer to the system.
-    public func drain() {
-        lock.lock()
-        defer { lock.unlock() }
-        for (_, pointers) in free { for p in pointers { UnsafeMutableRawPointer(p).deallocate() } }
-        free = [:]
-        cachedFloats = 0
     }
 }

@@ -1,4 +1,5 @@
-/// A contiguous float32 array with a shape (NCHW for images), a view into reference-counted `Storage`.
+/// A contiguous float32 array with a shape (NCHW for images), a view into reference-counted `Storage` on
+/// one device.
 ///
 /// A tensor produced by a recorded operation carries the tape node that made it (`gradientFunction`),
 /// so `backward()` and `grad(of:withRespectTo:)` can walk the computation back to its leaves.
@@ -28,48 +29,72 @@ public final class Tensor {
         self.requiresGrad = false
     }
 
-    /// An uninitialised tensor from the buffer pool; kernels overwrite every element.
-    public convenience init(uninitialized shape: [Int]) {
-        self.init(shape: shape, storage: Storage(count: shape.reduce(1, *)))
+    /// An uninitialised tensor from `backend`'s pool; kernels overwrite every element.
+    public convenience init(uninitialized shape: [Int], backend: Backend = CPUBackend.shared) {
+        self.init(shape: shape, storage: Storage(count: shape.reduce(1, *), backend: backend))
     }
 
-    public convenience init(zeros shape: [Int]) {
-        self.init(shape: shape, storage: Storage(count: shape.reduce(1, *), zeroed: true))
+    public convenience init(zeros shape: [Int], backend: Backend = CPUBackend.shared) {
+        self.init(repeating: 0, shape: shape, backend: backend)
     }
 
-    public convenience init(repeating value: Float, shape: [Int]) {
-        self.init(uninitialized: shape)
-        pointer.update(repeating: value, count: count)
+    public convenience init(repeating value: Float, shape: [Int], backend: Backend = CPUBackend.shared) {
+        self.init(uninitialized: shape, backend: backend)
+        backend.fill(self, with: value)
     }
 
     /// Copies `values` (row-major) into a new tensor.
-    public convenience init(_ values: [Float], shape: [Int]) throws {
+    public convenience init(_ values: [Float], shape: [Int], backend: Backend = CPUBackend.shared) throws {
         guard values.count == shape.reduce(1, *) else {
             throw TensorError.shapeMismatch(
                 operation: "Tensor(_:shape:)", detail: "\(values.count) values for shape \(describe(shape))")
         }
-        self.init(uninitialized: shape)
-        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+        self.init(uninitialized: shape, backend: backend)
+        values.withUnsafeBufferPointer { backend.upload($0.baseAddress!, into: self) }
     }
 
     /// A scalar tensor (shape `[]`).
-    public convenience init(scalar: Float) {
-        self.init(uninitialized: [])
-        pointer[0] = scalar
+    public convenience init(scalar: Float, backend: Backend = CPUBackend.shared) {
+        self.init(repeating: scalar, shape: [], backend: backend)
     }
 
-    /// First element; raw kernels read and write through it.
-    @inlinable public var pointer: UnsafeMutablePointer<Float> { storage.base + offset }
+    public var backend: Backend { storage.backend }
+    public var device: Device { storage.backend.device }
+
+    /// First element of a host tensor; the CPU backend's kernels and host boundaries read and write through it.
+    public var pointer: UnsafeMutablePointer<Float> { storage.base + offset }
 
     public var rank: Int { shape.count }
 
-    /// The elements, copied into an array (row-major).
-    public var scalars: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    /// The elements, copied to the host (row-major).
+    public var scalars: [Float] {
+        if storage.isHost { return Array(UnsafeBufferPointer(start: pointer, count: count)) }
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            backend.download(self, into: buffer.baseAddress!)
+            initialized = count
+        }
+    }
 
-    /// The only element of a one-element tensor.
+    /// The only element of a one-element tensor (a host read: on a device it waits for the work before it).
     public var item: Float {
         precondition(count == 1, "item needs a one-element tensor, not \(describe(shape))")
-        return pointer[0]
+        return storage.isHost ? pointer[0] : scalars[0]
+    }
+
+    /// This tensor's values on `device` (itself when already there), outside the tape.
+    public func to(_ device: Device) throws -> Tensor {
+        if device == self.device { return self }
+        let target = try device.backend
+        let result = Tensor(uninitialized: shape, backend: target)
+        if storage.isHost {
+            target.upload(pointer, into: result)
+        } else if result.storage.isHost {
+            backend.download(self, into: result.pointer)
+        } else {
+            let staging = try to(.cpu)
+            target.upload(staging.pointer, into: result)
+        }
+        return result
     }
 
     /// Marks a leaf as wanting gradients (PyTorch's `requires_grad_()`).
@@ -83,26 +108,37 @@ public final class Tensor {
     /// The same values, cut from the tape: no gradient flows back through the result.
     public func detached() -> Tensor { Tensor(shape: shape, storage: storage, offset: offset) }
 
-    /// A new tensor with a copy of the values and no tape history.
+    /// A new tensor on the same device with a copy of the values and no tape history.
     public func copy() -> Tensor {
-        let result = Tensor(uninitialized: shape)
-        result.pointer.update(from: pointer, count: count)
+        let result = Tensor(uninitialized: shape, backend: backend)
+        backend.copy(self, into: result)
         return result
     }
 
-    /// Overwrites this tensor's values with `source`'s (same count) outside the tape.
+    /// Overwrites this tensor's values with `source`'s (same count, any device) outside the tape.
     public func assign(_ source: Tensor) throws {
         guard source.count == count else {
             throw TensorError.shapeMismatch(
                 operation: "assign", detail: "\(describe(source.shape)) into \(describe(shape))")
         }
-        pointer.update(from: source.pointer, count: count)
+        backend.copy(try source.to(device), into: self)
     }
+
+    /// Overwrites this tensor's values with `values` from the host (same count).
+    public func assign(_ values: [Float]) throws {
+        guard values.count == count else {
+            throw TensorError.shapeMismatch(operation: "assign", detail: "\(values.count) values into \(describe(shape))")
+        }
+        values.withUnsafeBufferPointer { backend.upload($0.baseAddress!, into: self) }
+    }
+
+    /// A tensor of this shape on this tensor's device, for an operation's result.
+    func sibling(_ shape: [Int]) -> Tensor { Tensor(uninitialized: shape, backend: backend) }
 }
 
 extension Tensor: CustomStringConvertible {
     public var description: String {
         let shown = scalars.prefix(8).map { String($0) }.joined(separator: ", ")
-        return "Tensor(\(describe(shape)): [\(shown)\(count > 8 ? ", ..." : "")])"
+        return "Tensor(\(describe(shape)), \(device): [\(shown)\(count > 8 ? ", ..." : "")])"
     }
 }

@@ -6,18 +6,18 @@ extension Tensor {
 
     /// x where x > 0, slope · x elsewhere (slope 0 is ReLU).
     public func leakyRelu(slope: Float) -> Tensor {
-        let y = elementwise(self) { Kernels.map($0, into: $1, count: $2) { $0 > 0 ? $0 : slope * $0 } }
+        let y = unary(.leakyRelu(slope: slope), self)
         return Tensor.record(y, operation: "leakyRelu", inputs: [self], rule: Derivatives.ofLeakyRelu(slope))
     }
 
     public func tanh() -> Tensor {
-        let y = elementwise(self) { Kernels.map($0, into: $1, count: $2) { Foundation.tanh($0) } }
+        let y = unary(.tanh, self)
         return Tensor.record(y, operation: "tanh", inputs: [self], rule: Derivatives.ofTanh)
     }
 
     /// 1 / (1 + e⁻ˣ), computed without overflow for large |x|.
     public func sigmoid() -> Tensor {
-        let y = elementwise(self) { Kernels.map($0, into: $1, count: $2, stableSigmoid) }
+        let y = unary(.sigmoid, self)
         return Tensor.record(y, operation: "sigmoid", inputs: [self], rule: Derivatives.ofSigmoid)
     }
 }
@@ -34,18 +34,18 @@ extension Tensor {
 
 /// g where x > 0, slope · g elsewhere: the gradient of leakyRelu(x) for upstream g.
 func leakyReluGradient(_ g: Tensor, input x: Tensor, slope: Float) -> Tensor {
-    let y = elementwise(g, x) { Kernels.zip($0, $1, into: $2, count: $3) { g, x in x > 0 ? g : slope * g } }
+    let y = binary(.leakyReluGradient(slope: slope), g, x)
     return Tensor.record(y, operation: "leakyReluGradient", inputs: [g, x], rule: Derivatives.ofLeakyReluGradient(slope))
 }
 
 /// g · (1 − y²): the gradient of tanh for upstream g, given the output y.
 func tanhGradient(_ g: Tensor, output y: Tensor) -> Tensor {
-    let r = elementwise(g, y) { Kernels.zip($0, $1, into: $2, count: $3) { g, y in g * (1 - y * y) } }
+    let r = binary(.tanhGradient, g, y)
     return Tensor.record(r, operation: "tanhGradient", inputs: [g, y], rule: Derivatives.ofTanhGradient)
 }
 
 /// g · y · (1 − y): the gradient of sigmoid for upstream g, given the output y.
 func sigmoidGradient(_ g: Tensor, output y: Tensor) -> Tensor {
-    let r = elementwise(g, y) { Kernels.zip($0, $1, into: $2, count: $3) { g, y in g * y * (1 - y) } }
+    let r = binary(.sigmoidGradient, g, y)
     return Tensor.record(r, operation: "sigmoidGradient", inputs: [g, y], rule: Derivatives.ofSigmoidGradient)
 }

@@ -32,21 +32,10 @@ public func batchNorm(
         throw TensorError.shapeMismatch(
             operation: "batchNorm", detail: "affine parameter \(describe(parameter.shape)) for \(layout.channels) channels")
     }
+    if let parameter = [weight, bias].compactMap({ $0 }).first { try Check.sameDevice("batchNorm", x, parameter) }
     let channels = layout.channels
     // [Σx (C), Σx² (C), n]: one reduction for all three.
-    var sums = [Double](repeating: 0, count: 2 * channels + 1)
-    let (xp, s) = (x.pointer, layout.spatial)
-    layout.forEachRun { c, start in
-        var total = 0.0, squares = 0.0
-        for i in start..<(start + s) {
-            let v = Double(xp[i])
-            total += v
-            squares += v * v
-        }
-        sums[c] += total
-        sums[channels + c] += squares
-    }
-    sums[2 * channels] = Double(layout.batch * layout.spatial)
+    var sums = x.backend.batchNormSums(x, layout: layout) + [Double(layout.batch * layout.spatial)]
     try completeSums?(&sums)
     let count = Int(sums[2 * channels].rounded())
     guard count > 1 else {
@@ -57,13 +46,12 @@ public func batchNorm(
     let variance = (0..<channels).map { max(sums[channels + $0] / Double(count) - mean[$0] * mean[$0], 0) }
     let inverseStd = variance.map { Float(1 / ($0 + Double(epsilon)).squareRoot()) }
 
-    let y = Tensor(uninitialized: x.shape)
-    let yp = y.pointer
-    layout.forEachRun { c, start in
-        let scale = inverseStd[c] * (weight?.pointer[c] ?? 1)
-        let shift = (bias?.pointer[c] ?? 0) - Float(mean[c]) * scale
-        for i in start..<(start + s) { yp[i] = xp[i] * scale + shift }
-    }
+    // y = x · scale + shift per channel, with γ and β folded in (read on the host: C values each).
+    let (gamma, beta) = (weight?.scalars, bias?.scalars)
+    let scale = (0..<channels).map { inverseStd[$0] * (gamma?[$0] ?? 1) }
+    let shift = (0..<channels).map { (beta?[$0] ?? 0) - Float(mean[$0]) * scale[$0] }
+    let y = x.sibling(x.shape)
+    x.backend.batchNormApply(x, scale: scale, shift: shift, layout: layout, into: y)
     let inputs = [x] + [weight, bias].compactMap { $0 }
     let saved = BatchNormSaved(
         mean: mean.map(Float.init), inverseStd: inverseStd, count: count, affine: weight != nil, completeSums: completeSums)

@@ -5,6 +5,16 @@ enum Check {
             throw TensorError.shapeMismatch(
                 operation: operation, detail: "\(describe(a.shape)) and \(describe(b.shape)) must be equal")
         }
+        try sameDevice(operation, a, b)
+    }
+
+    /// Operands of one operation live on one device (PyTorch refuses mixed devices the same way).
+    static func sameDevice(_ operation: String, _ tensors: Tensor...) throws {
+        guard let first = tensors.first else { return }
+        for tensor in tensors where tensor.storage.backend !== first.storage.backend {
+            throw TensorError.invalidArgument(
+                operation: operation, detail: "operands on \(first.device) and \(tensor.device): move them to one device first")
+        }
     }
 
     static func rank(_ operation: String, _ x: Tensor, _ ranks: Set<Int>, _ what: String) throws {
@@ -20,20 +30,16 @@ enum Check {
     }
 }
 
-/// Runs a unary kernel into a fresh tensor of the same shape.
-@inline(__always)
-func elementwise(_ x: Tensor, _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
-    let y = Tensor(uninitialized: x.shape)
-    kernel(x.pointer, y.pointer, x.count)
+/// backend.unary into a fresh tensor of the same shape and device.
+func unary(_ operation: UnaryOperation, _ x: Tensor) -> Tensor {
+    let y = x.sibling(x.shape)
+    x.backend.unary(operation, x, into: y)
     return y
 }
 
-/// Runs a binary kernel into a fresh tensor shaped like `a`.
-@inline(__always)
-func elementwise(
-    _ a: Tensor, _ b: Tensor, _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
-) -> Tensor {
-    let y = Tensor(uninitialized: a.shape)
-    kernel(a.pointer, b.pointer, y.pointer, a.count)
+/// backend.binary into a fresh tensor shaped like `a` (callers check shapes and devices).
+func binary(_ operation: BinaryOperation, _ a: Tensor, _ b: Tensor) -> Tensor {
+    let y = a.sibling(a.shape)
+    a.backend.binary(operation, a, b, into: y)
     return y
 }

@@ -11,6 +11,7 @@ private func convolutionGeometry(_ operation: String, input x: Tensor, weight w:
         throw TensorError.invalidArgument(
             operation: operation, detail: "needs a square kernel, stride ≥ 1 and padding ≥ 0 (weight \(describe(w.shape)))")
     }
+    try Check.sameDevice(operation, x, w)
     guard x.shape[1] == w.shape[1] else {
         throw TensorError.shapeMismatch(
             operation: operation, detail: "input \(describe(x.shape)) has \(x.shape[1]) channels, weight \(describe(w.shape)) expects \(w.shape[1])")
@@ -37,6 +38,7 @@ public func conv2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) 
 public func convTranspose2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) throws -> Tensor {
     try Check.rank("convTranspose2d", x, [4], "an image batch (N, C, H, W)")
     try Check.rank("convTranspose2d", w, [4], "a weight (C, O, k, k)")
+    try Check.sameDevice("convTranspose2d", x, w)
     guard x.shape[1] == w.shape[0] else {
         throw TensorError.shapeMismatch(
             operation: "convTranspose2d",
@@ -64,26 +66,25 @@ public func convTranspose2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: 
 let keptColumnsLimit = 1 << 24
 
 func convolution(_ x: Tensor, _ w: Tensor, geometry g: ConvGeometry) -> Tensor {
-    let batch = x.shape[0]
-    let y = Tensor(uninitialized: g.outputShape(batch: batch))
-    let columnCount = g.patchSize * batch * g.outputPlane
-    let keep = GradientMode.isEnabled && w.requiresGrad && !g.coversWholeInput && columnCount <= keptColumnsLimit
-    let columns = keep ? Storage(count: columnCount) : nil
-    Kernels.convolution(x.pointer, w.pointer, batch: batch, geometry: g, into: y.pointer, keepColumns: columns)
+    let (batch, backend) = (x.shape[0], x.backend)
+    let y = x.sibling(g.outputShape(batch: batch))
+    let columnCount = backend.keptColumnsCount(geometry: g, batch: batch)
+    let keep = GradientMode.isEnabled && w.requiresGrad && columnCount > 0 && columnCount <= keptColumnsLimit
+    let columns = keep ? Storage(count: columnCount, backend: backend) : nil
+    backend.convolution(x, w, geometry: g, into: y, keepColumns: columns)
     return Tensor.record(y, operation: "conv2d", inputs: [x, w], rule: Derivatives.ofConvolution(g, columns: columns))
 }
 
 func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry g: ConvGeometry) -> Tensor {
-    let batch = dy.shape[0]
-    let dx = Tensor(uninitialized: g.inputShape(batch: batch))
-    Kernels.convolutionInputGradient(dy.pointer, w.pointer, batch: batch, geometry: g, into: dx.pointer)
+    let dx = dy.sibling(g.inputShape(batch: dy.shape[0]))
+    dy.backend.convolutionInputGradient(dy, w, geometry: g, into: dx)
     return Tensor.record(
         dx, operation: "convTranspose2d", inputs: [dy, w], rule: Derivatives.ofConvolutionInputGradient(g))
 }
 
 func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry g: ConvGeometry) -> Tensor {
-    let dw = Tensor(uninitialized: g.weightShape)
-    Kernels.convolutionWeightGradient(x.pointer, dy.pointer, batch: x.shape[0], geometry: g, into: dw.pointer)
+    let dw = x.sibling(g.weightShape)
+    x.backend.convolutionWeightGradient(x, dy, geometry: g, into: dw, columns: nil)
     return Tensor.record(
         dw, operation: "conv2dWeightGradient", inputs: [x, dy], rule: Derivatives.ofConvolutionWeightGradient(g))
 }

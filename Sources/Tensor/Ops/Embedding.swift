@@ -8,11 +8,8 @@ private func checkIndices(_ operation: String, _ indices: [Int], rows: Int) thro
 public func gatherRows(_ table: Tensor, indices: [Int]) throws -> Tensor {
     try Check.rank("embedding", table, [2], "a table (V, D)")
     try checkIndices("embedding", indices, rows: table.shape[0])
-    let width = table.shape[1]
-    let y = Tensor(uninitialized: [indices.count, width])
-    for (n, row) in indices.enumerated() {
-        (y.pointer + n * width).update(from: table.pointer + row * width, count: width)
-    }
+    let y = table.sibling([indices.count, table.shape[1]])
+    table.backend.gatherRows(table, indices: indices, into: y)
     return Tensor.record(
         y, operation: "gatherRows", inputs: [table], rule: Derivatives.ofGatherRows(indices, rows: table.shape[0]))
 }
@@ -25,10 +22,8 @@ public func scatterAddRows(_ values: Tensor, indices: [Int], rows: Int) throws -
         throw TensorError.shapeMismatch(
             operation: "scatterAddRows", detail: "\(indices.count) indices for \(describe(values.shape))")
     }
-    let width = values.shape[1]
-    let y = Tensor(zeros: [rows, width])
-    for (n, row) in indices.enumerated() {
-        Kernels.add(y.pointer + row * width, values.pointer + n * width, into: y.pointer + row * width, count: width)
-    }
+    let y = values.sibling([rows, values.shape[1]])
+    values.backend.fill(y, with: 0)
+    values.backend.scatterAddRows(values, indices: indices, into: y)
     return Tensor.record(y, operation: "scatterAddRows", inputs: [values], rule: Derivatives.ofScatterAddRows(indices))
 }

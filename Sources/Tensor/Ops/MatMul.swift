@@ -9,8 +9,9 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
             operation: "matmul",
             detail: "\(describe(a.shape))\(transposeA ? "ᵀ" : "") · \(describe(b.shape))\(transposeB ? "ᵀ" : ""): inner sizes \(k) and \(kb) differ")
     }
-    let y = Tensor(uninitialized: [m, n])
-    Kernels.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a.pointer, b.pointer, y.pointer)
+    try Check.sameDevice("matmul", a, b)
+    let y = a.sibling([m, n])
+    a.backend.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, b, beta: 0, y)
     return Tensor.record(
         y, operation: "matmul", inputs: [a, b], rule: Derivatives.ofMatmul(transposeA: transposeA, transposeB: transposeB))
 }

@@ -1,7 +1,8 @@
 extension Tensor {
     /// Σ of all elements, as a scalar (shape `[]`).
     public func sum() -> Tensor {
-        let y = Tensor(scalar: Float(Kernels.sum(pointer, count: count)))
+        let y = sibling([])
+        backend.sumRows(self, rows: 1, into: y)
         return Tensor.record(y, operation: "sum", inputs: [self], rule: Derivatives.ofSum(shape))
     }
 
@@ -11,7 +12,8 @@ extension Tensor {
     /// A one-element tensor copied to every element of `shape`.
     public func expanded(to shape: [Int]) throws -> Tensor {
         try Check.scalar("expanded(to:)", self)
-        let y = Tensor(repeating: pointer[0], shape: shape)
+        let y = sibling(shape)
+        backend.expandRows(self, rows: 1, into: y)
         return Tensor.record(y, operation: "expand", inputs: [self], rule: Derivatives.ofExpand(self.shape))
     }
 
@@ -19,9 +21,8 @@ extension Tensor {
     /// is `multiply(g, g).sumPerSample()`.
     public func sumPerSample() throws -> Tensor {
         try Check.rank("sumPerSample", self, Set(1...8), "a batch (N, ...)")
-        let batch = shape[0], width = count / Swift.max(batch, 1)
-        let y = Tensor(uninitialized: [batch])
-        for n in 0..<batch { y.pointer[n] = Float(Kernels.sum(pointer + n * width, count: width)) }
+        let y = sibling([shape[0]])
+        backend.sumRows(self, rows: shape[0], into: y)
         return Tensor.record(y, operation: "sumPerSample", inputs: [self], rule: Derivatives.ofSumPerSample(shape))
     }
 
@@ -31,9 +32,8 @@ extension Tensor {
             throw TensorError.shapeMismatch(
                 operation: "expandedPerSample", detail: "\(describe(self.shape)) cannot expand to \(describe(shape))")
         }
-        let width = shape.reduce(1, *) / Swift.max(batch, 1)
-        let y = Tensor(uninitialized: shape)
-        for n in 0..<batch { (y.pointer + n * width).update(repeating: pointer[n], count: width) }
+        let y = sibling(shape)
+        backend.expandRows(self, rows: batch, into: y)
         return Tensor.record(y, operation: "expandPerSample", inputs: [self], rule: Derivatives.ofExpandPerSample)
     }
 }

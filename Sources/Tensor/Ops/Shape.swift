@@ -28,12 +28,8 @@ extension Tensor {
         }
         var outShape = shape
         outShape[1] = range.count
-        let y = Tensor(uninitialized: outShape)
-        let run = range.count * layout.spatial
-        for n in 0..<layout.batch {
-            (y.pointer + n * run).update(
-                from: pointer + (n * layout.channels + range.lowerBound) * layout.spatial, count: run)
-        }
+        let y = sibling(outShape)
+        backend.copyChannels(self, into: y, batch: layout.batch, spatial: layout.spatial, offset: range.lowerBound, toward: false)
         return Tensor.record(
             y, operation: "narrow", inputs: [self], rule: Derivatives.ofNarrow(range, channels: layout.channels))
     }
@@ -43,11 +39,9 @@ extension Tensor {
         let layout = try ChannelLayout("padChannels", shape)
         var outShape = shape
         outShape[1] = before + layout.channels + after
-        let y = Tensor(zeros: outShape)
-        let run = layout.channels * layout.spatial
-        for n in 0..<layout.batch {
-            (y.pointer + (n * outShape[1] + before) * layout.spatial).update(from: pointer + n * run, count: run)
-        }
+        let y = sibling(outShape)
+        backend.fill(y, with: 0)
+        backend.copyChannels(self, into: y, batch: layout.batch, spatial: layout.spatial, offset: before, toward: true)
         return Tensor.record(
             y, operation: "padChannels", inputs: [self], rule: Derivatives.ofPadChannels(before..<(before + layout.channels)))
     }
@@ -65,17 +59,15 @@ public func concatChannels(_ parts: [Tensor]) throws -> Tensor {
         throw TensorError.shapeMismatch(
             operation: "concat", detail: "\(describe(part.shape)) does not match \(describe(first.shape)) outside axis 1")
     }
+    for part in parts { try Check.sameDevice("concat", first, part) }
     var outShape = first.shape
     outShape[1] = layouts.map(\.channels).reduce(0, +)
-    let y = Tensor(uninitialized: outShape)
+    let y = first.sibling(outShape)
     let spatial = layouts[0].spatial
     var ranges: [Range<Int>] = []
     var start = 0
     for (part, layout) in zip(parts, layouts) {
-        let run = layout.channels * spatial
-        for n in 0..<layout.batch {
-            (y.pointer + (n * outShape[1] + start) * spatial).update(from: part.pointer + n * run, count: run)
-        }
+        first.backend.copyChannels(part, into: y, batch: layout.batch, spatial: spatial, offset: start, toward: true)
         ranges.append(start..<(start + layout.channels))
         start += layout.channels
     }
