@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed steps first.") var warmup = 3
     @Option(help: "Global batch (default: the config's).") var batchSize: Int?
     @Flag(help: "One blocking allreduce after backward instead of overlapped buckets.") var noOverlap = false
+    @Option(help: "Where to train: cpu, cuda or cuda:N (default: the config's runtime.device).") var device: String?
 
     func run() throws {
         let communicator = Launcher.communicator()
@@ -23,7 +24,10 @@ struct Bench: ParsableCommand {
         BLASThreads.applyDefault()
         var settings = ["logging.evaluate_test_split=false", "training.max_steps=\(warmup + steps)", "training.epochs=1000"]
         if let batchSize { settings.append("training.batch_size=\(batchSize)") }
-        let config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
+        if let device { settings.append("runtime.device=\(device)") }
+        var config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
+        config.runtime.device = try Launcher.device(config.runtime.device, communicator)
+        _ = try config.runtime.device.backend  // no driver, library or GPU: a one-line error before anything else
         // Synthetic digits: enough for every step, random bytes, random labels.
         let count = config.training.batchSize * 8
         let random = RandomGenerator(seed: 7)
@@ -42,7 +46,7 @@ struct Bench: ParsableCommand {
         let step = timer.slowest.reduce(0, +) / n
         let allreduce = timer.allreduce.reduce(0, +) / n, syncBN = timer.syncBatchNorm.reduce(0, +) / n
         let fields: [(String, String)] = [
-            ("config", "\"\(config.name)\""), ("world_size", "\(communicator.size)"), ("global_batch", "\(config.training.batchSize)"),
+            ("config", "\"\(config.name)\""), ("device", "\"\(config.runtime.device)\""), ("world_size", "\(communicator.size)"), ("global_batch", "\(config.training.batchSize)"),
             ("per_rank_batch", "\(trainer.localBatchSize)"), ("steps", "\(timer.slowest.count)"), ("overlap", "\(!noOverlap)"),
             ("images_per_second", format(Double(config.training.batchSize) / step)),
             ("ms_per_step", format(step * 1e3)), ("compute_ms", format((step - allreduce - syncBN) * 1e3)),

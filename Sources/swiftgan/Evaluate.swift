@@ -14,6 +14,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "A folder with the MNIST test split: the reference digits.") var data = "Data/mnist"
     @Option(help: "The classifier's weights (swiftgan train-classifier).") var classifier = "Data/classifiers/mnist-lenet.safetensors"
     @Option(help: "Random seed of the noise.") var seed = 0
+    @Option(help: "Where the generator runs: cpu, cuda or cuda:N (the classifier runs on the CPU).") var device = "cpu"
 
     func run() throws {
         let communicator = Launcher.communicator()
@@ -24,7 +25,8 @@ struct Evaluate: ParsableCommand {
             let evaluator = try Evaluator(classifier: judge, reference: reference, communicator: communicator)
             let report: Evaluator.Report
             if let checkpoint {
-                let (generator, config) = try Checkpoint.generator(from: URL(fileURLWithPath: checkpoint))
+                let placed = try Launcher.device(Device(parsing: device), communicator)
+                let (generator, config) = try Checkpoint.generator(from: URL(fileURLWithPath: checkpoint), device: placed)
                 report = try evaluator.evaluate(generator: generator, config: config, count: count, seed: UInt64(seed), communicator: communicator)
             } else if let samples {
                 let (values, shape) = try NumpyFile.readFloats(URL(fileURLWithPath: samples))

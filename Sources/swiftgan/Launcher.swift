@@ -1,10 +1,23 @@
 import Distributed
+import Tensor
 import Foundation
 
 /// How a command runs: on MPI when an MPI launcher started it, else as one process.
 enum Launcher {
     static func communicator() -> Communicator {
         MPICommunicator.isLaunchedByMPI ? MPICommunicator.shared : LocalCommunicator()
+    }
+
+    /// The device this rank uses when `requested` is asked for: under mpirun, rank r on a node takes GPU
+    /// (requested ordinal + node-local rank) mod the GPU count, so `cuda` gives every rank a GPU of its own
+    /// where there are enough, and ranks share them round-robin where there are not (2 ranks on 1 GPU).
+    static func device(_ requested: Device, _ communicator: Communicator) throws -> Device {
+        guard case let .cuda(ordinal) = requested, communicator.size > 1 else { return requested }
+        let count = Device.cudaDeviceCount
+        guard count > 0 else { _ = try requested.backend; return requested }  // the backend's error says why
+        let environment = ProcessInfo.processInfo.environment
+        let local = ["OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"].lazy.compactMap { environment[$0].flatMap(Int.init) }.first
+        return .cuda((ordinal + (local ?? communicator.rank)) % count)
     }
 
     /// Runs `body`; with several ranks, a failure on any rank is printed with its rank and ends the whole job

@@ -12,10 +12,11 @@ struct Sample: ParsableCommand {
     @Option(help: "Random seed of the noise.") var seed = 0
     @Option(help: "Output: .png (a grid) or .npy (float32 [N, 1, H, W] in [-1, 1]; labels in NAME.labels.npy).") var out: String
     @Flag(help: "Conditional models: one row per digit, as seed 000's generate_digit_image.") var perDigit = false
+    @Option(help: "Where the generator runs: cpu, cuda or cuda:N.") var device = "cpu"
 
     func run() throws {
         BLASThreads.applyDefault()
-        let (generator, config) = try Checkpoint.generator(from: URL(fileURLWithPath: checkpoint))
+        let (generator, config) = try Checkpoint.generator(from: URL(fileURLWithPath: checkpoint), device: Device(parsing: device))
         let classes = config.model.classes
         var z: Tensor
         if let noise {
@@ -40,7 +41,7 @@ struct Sample: ParsableCommand {
         } else if label != nil || perDigit {
             throw CommandError("this checkpoint's model (\(config.model.architecture.rawValue), classes 0) is unconditional")
         }
-        let images = try GradientMode.withoutGradients { try generator.forward(z, labels: labels) }
+        let images = try GradientMode.withoutGradients { try generator.forward(z.to(generator.device), labels: labels) }.to(.cpu)
         let url = URL(fileURLWithPath: out)
         switch url.pathExtension.lowercased() {
         case "npy":

@@ -10,7 +10,10 @@ struct SwiftGAN: ParsableCommand {
         commandName: "swiftgan",
         abstract: "Distributed data-parallel GAN training in Swift.",
         version: version,
-        subcommands: [Train.self, Sample.self, Inspect.self, Evaluate.self, TrainClassifier.self, Bench.self, BenchKernels.self, Version.self])
+        subcommands: [
+            Train.self, Sample.self, Inspect.self, Evaluate.self, TrainClassifier.self, Bench.self, BenchKernels.self, SelfTest.self,
+            Version.self,
+        ])
 }
 
 struct Version: ParsableCommand {

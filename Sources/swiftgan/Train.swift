@@ -16,6 +16,8 @@ struct Train: ParsableCommand {
     var overrides: [String] = []
     @Flag(help: "Continue from the run directory's latest checkpoint.") var resume = false
     @Flag(help: "No progress output.") var quiet = false
+    @Option(help: "Where to train: cpu, cuda or cuda:N (overrides runtime.device; under mpirun each rank takes its own GPU).")
+    var device: String?
     @Flag(help: "Average gradients with one blocking allreduce after backward instead of overlapping bucket allreduces with it.")
     var noOverlap = false
 
@@ -30,7 +32,10 @@ struct Train: ParsableCommand {
         if let epochs { settings.append("training.epochs=\(epochs)") }
         if let maxSteps { settings.append("training.max_steps=\(maxSteps)") }
         if let seed { settings.append("seed=\(seed)") }
-        let config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
+        if let device { settings.append("runtime.device=\(device)") }
+        var config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
+        config.runtime.device = try Launcher.device(config.runtime.device, communicator)
+        _ = try config.runtime.device.backend  // no driver, library or GPU: a one-line error before anything else
         // Check the run directory before the (slower) data loading.
         let directory = URL(fileURLWithPath: runDir ?? "runs/\(config.name)")
         let latest = directory.appendingPathComponent("checkpoints/latest.safetensors")

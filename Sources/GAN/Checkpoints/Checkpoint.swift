@@ -99,9 +99,11 @@ public enum Checkpoint {
         return contents.step
     }
 
-    /// A generator ready to sample from a checkpoint, in evaluation mode.
-    public static func generator(from url: URL) throws -> (generator: GANNetwork, config: TrainingConfig) {
-        let contents = try read(url)
+    /// A generator ready to sample from a checkpoint, in evaluation mode, on `device` (a checkpoint is the same
+    /// file whichever device wrote it).
+    public static func generator(from url: URL, device: Device = .cpu) throws -> (generator: GANNetwork, config: TrainingConfig) {
+        var contents = try read(url)
+        contents.config.runtime.device = device
         let models = try GANModels(contents.config)
         do { try models.generator.loadStateDict(contents.file.tensors.scoped(to: "generator")) } catch let error as ModuleError {
             throw CheckpointError.incompatible(path: url.path, reason: "\(error)")

@@ -83,6 +83,12 @@ public struct TrainingConfig: Equatable {
         public var classifier = "Data/classifiers/mnist-lenet.safetensors"
     }
 
+    public struct RuntimeSettings: Equatable {
+        /// Where training runs: `cpu`, `cuda` or `cuda:N`. Under mpirun each rank takes a GPU of its own
+        /// (its node-local rank modulo the GPU count) when this is `cuda`.
+        public var device = Device.cpu
+    }
+
     public var name = "gan"
     public var seed = 0
     public var data = DataSettings()
@@ -93,6 +99,7 @@ public struct TrainingConfig: Equatable {
     public var discriminatorOptimizer = OptimizerSettings()
     public var training = TrainingSettings()
     public var logging = LoggingSettings()
+    public var runtime = RuntimeSettings()
 
     public init() {}
 
@@ -178,6 +185,11 @@ public struct TrainingConfig: Equatable {
             logging.evaluationSamples = try g.int("evaluation_samples", default: logging.evaluationSamples, in: 2...1_000_000)
             logging.classifier = try g.string("classifier", default: logging.classifier)
             try g.finish()
+        }
+        if let u = try r.section("runtime") {
+            let text = try u.string("device", default: runtime.device.description)
+            do { runtime.device = try Device(parsing: text) } catch { throw u.error("device", "'\(text)' is not a device: use cpu, cuda or cuda:N") }
+            try u.finish()
         }
         try r.finish()
         try validate(r)
@@ -268,6 +280,8 @@ public struct TrainingConfig: Equatable {
               evaluate_every: \(logging.evaluateEvery)
               evaluation_samples: \(logging.evaluationSamples)
               classifier: "\(logging.classifier)"
+            runtime:
+              device: \(runtime.device)
 
             """
     }

@@ -74,10 +74,10 @@ public struct Evaluator {
         let classes = config.model.classes
         let random = SampleRandom(seed: seed)
         let (features, probabilities) = try Self.describe(count: count, communicator: communicator, classifier: classifier) { range in
-            let z = random.noise(.fixedNoise, step: 1 << 29, samples: range, size: config.model.noiseSize)
+            let z = try random.noise(.fixedNoise, step: 1 << 29, samples: range, size: config.model.noiseSize).to(generator.device)
             let labels = classes > 0 ? range.map { $0 % classes } : nil
             let samples = try GradientMode.withoutGradients { try generator.forward(z, labels: labels) }
-            return Self.classifierInput(samples, range: config.data.range)
+            return Self.classifierInput(try samples.to(.cpu), range: config.data.range)
         }
         return report(features: features, probabilities: probabilities, askedLabels: classes > 0 ? (0..<count).map { $0 % classes } : nil)
     }

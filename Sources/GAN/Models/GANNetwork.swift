@@ -38,9 +38,9 @@ open class GANNetwork: Module {
     }
 }
 
-/// One-hot rows for `labels`: `(N, classes)`, a constant.
-public func oneHot(_ labels: [Int], classes: Int) -> Tensor {
-    let y = Tensor(zeros: [labels.count, classes])
-    for (n, label) in labels.enumerated() { y.pointer[n * classes + label] = 1 }
-    return y
+/// One-hot rows for `labels`: `(N, classes)`, a constant on `backend`'s device.
+public func oneHot(_ labels: [Int], classes: Int, backend: Backend = CPUBackend.shared) throws -> Tensor {
+    var rows = [Float](repeating: 0, count: labels.count * classes)
+    for (n, label) in labels.enumerated() { rows[n * classes + label] = 1 }
+    return try Tensor(rows, shape: [labels.count, classes], backend: backend)
 }

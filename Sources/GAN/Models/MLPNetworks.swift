@@ -19,7 +19,7 @@ public final class GANGenerator: GANNetwork {
     }
 
     public override func forward(_ z: Tensor, labels: [Int]?) throws -> Tensor {
-        let input = try checkedLabels(labels, batch: z.shape[0]).map { try concatChannels([z, oneHot($0, classes: classes)]) } ?? z
+        let input = try checkedLabels(labels, batch: z.shape[0]).map { try concatChannels([z, oneHot($0, classes: classes, backend: z.backend)]) } ?? z
         return try model(input).reshaped(to: [-1, 1, 28, 28])
     }
 }
@@ -42,7 +42,7 @@ public final class GANDiscriminator: GANNetwork {
 
     public override func forward(_ x: Tensor, labels: [Int]?) throws -> Tensor {
         let flat = try x.flattened()
-        let input = try checkedLabels(labels, batch: x.shape[0]).map { try concatChannels([flat, oneHot($0, classes: classes)]) } ?? flat
+        let input = try checkedLabels(labels, batch: x.shape[0]).map { try concatChannels([flat, oneHot($0, classes: classes, backend: x.backend)]) } ?? flat
         return try model(input)
     }
 }

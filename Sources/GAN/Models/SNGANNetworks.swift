@@ -20,7 +20,7 @@ public final class SNGANGenerator: GANNetwork {
 
     public override func forward(_ z: Tensor, labels: [Int]?) throws -> Tensor {
         guard let labels = try checkedLabels(labels, batch: z.shape[0]) else { throw ModuleError.missingTensor("labels") }
-        let features = try fc(concatChannels([z, oneHot(labels, classes: classes)]))
+        let features = try fc(concatChannels([z, oneHot(labels, classes: classes, backend: z.backend)]))
         return try deconv(features.reshaped(to: [-1, 128, 7, 7]))
     }
 }

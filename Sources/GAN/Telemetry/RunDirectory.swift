@@ -41,7 +41,8 @@ public final class RunDirectory: TrainingObserver {
         window.restart()
         epochTotals.restart()
         progress.note("training \(trainer.config.name) on \(trainer.dataset.count) images of \(trainer.dataset.source), "
-            + "\(trainer.totalSteps - trainer.step) steps of \(trainer.batchSize) from step \(trainer.step); run directory \(url.path)")
+            + "\(trainer.totalSteps - trainer.step) steps of \(trainer.batchSize) from step \(trainer.step) on \(trainer.device); "
+            + "run directory \(url.path)")
     }
 
     public func stepFinished(_ trainer: Trainer, metrics step: StepMetrics) throws {

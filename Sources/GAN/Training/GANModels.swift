@@ -9,7 +9,14 @@ public final class GANModels {
     public let generatorOptimizer: Optimizer
     public let discriminatorOptimizer: Optimizer
 
+    /// Where the networks, their arenas and the optimiser state live.
+    public let device: Device
+
+    /// Builds and initialises the networks on the host (the initialisers draw there), then places their
+    /// parameter arenas, buffers and optimiser state on `config.runtime.device`.
     public init(_ config: TrainingConfig) throws {
+        device = config.runtime.device
+        let backend = try device.backend
         var options = ModelZoo.Options()
         options.noiseSize = config.model.noiseSize
         options.classes = config.model.classes
@@ -22,8 +29,10 @@ public final class GANModels {
         for network in [generator, discriminator] {
             Self.initialize(network, scheme: config.model.initialization, generator: random)
         }
-        generatorArena = ParameterArena(generator)
-        discriminatorArena = ParameterArena(discriminator)
+        generatorArena = ParameterArena(generator, backend: backend)
+        discriminatorArena = ParameterArena(discriminator, backend: backend)
+        try generator.moveBuffers(to: device)
+        try discriminator.moveBuffers(to: device)
         generatorOptimizer = Self.optimizer(config.generatorOptimizer, generatorArena)
         discriminatorOptimizer = Self.optimizer(config.discriminatorOptimizer, discriminatorArena)
     }

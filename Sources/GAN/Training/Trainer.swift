@@ -84,6 +84,9 @@ public final class Trainer {
             communicator: communicator, overlap: overlap)
     }
 
+    /// Where the networks train (`runtime.device`).
+    public var device: Device { models.device }
+
     /// The global batch (`training.batch_size`); each rank trains on `localBatchSize` of it.
     public var batchSize: Int { config.training.batchSize }
     public var localBatchSize: Int { batchSize / communicator.size }
@@ -168,10 +171,11 @@ public final class Trainer {
         g.train()
         d.train()
         let samples = localSamples  // positions within the global batch: they key every random draw
-        let (real, realLabels) = dataset.batch(indices, range: config.data.range)
+        let (hostReal, realLabels) = dataset.batch(indices, range: config.data.range)
+        let real = try hostReal.to(device)
         let conditional = config.model.classes > 0
         let fakeLabels = conditional ? try labels(.fakeLabels, realLabels: realLabels) : nil
-        let z = random.noise(.noise, step: step, samples: samples, size: config.model.noiseSize)
+        let z = try random.noise(.noise, step: step, samples: samples, size: config.model.noiseSize).to(device)
         let fake = try g.forward(z, labels: fakeLabels)
         var metrics = StepMetrics(epoch: epoch, step: step + 1)
 
@@ -185,7 +189,8 @@ public final class Trainer {
             case "regenerate": generated = try g.forward(z, labels: fakeLabels)
             case "fresh":
                 labels = conditional ? try self.labels(.generatorLabels, realLabels: realLabels) : nil
-                generated = try g.forward(random.noise(.generatorNoise, step: step, samples: samples, size: config.model.noiseSize), labels: labels)
+                let noise = try random.noise(.generatorNoise, step: step, samples: samples, size: config.model.noiseSize).to(device)
+                generated = try g.forward(noise, labels: labels)
             default: break
             }
             try generatorStep(fake: generated, labels: labels, metrics: &metrics)
@@ -207,7 +212,7 @@ public final class Trainer {
         var loss = try discriminatorLoss(real: realScores, fake: fakeScores)
         if config.loss.gradientPenalty > 0 {
             let penalty = try GANLoss.gradientPenalty(
-                critic: { try d.forward($0, labels: realLabels) }, interpolates: interpolate(real, fake), weight: config.loss.gradientPenalty)
+                critic: { try d.forward($0, labels: realLabels) }, interpolates: try interpolate(real, fake), weight: config.loss.gradientPenalty)
             metrics.gradientPenalty = penalty.item
             loss = try add(loss, penalty)
         }
@@ -243,8 +248,8 @@ public final class Trainer {
         switch config.loss.kind {
         case .bce:
             let total = try add(
-                binaryCrossEntropy(real, target: Tensor(repeating: 1, shape: real.shape)),
-                binaryCrossEntropy(fake, target: Tensor(repeating: 0, shape: fake.shape)))
+                binaryCrossEntropy(real, target: Tensor(repeating: 1, shape: real.shape, backend: real.backend)),
+                binaryCrossEntropy(fake, target: Tensor(repeating: 0, shape: fake.shape, backend: fake.backend)))
             return config.loss.discriminatorReduction == "mean" ? total.scaled(by: 0.5) : total
         case .hinge: return try GANLoss.hingeDiscriminator(real: real, fake: fake)
         case .wasserstein: return try GANLoss.wassersteinCritic(real: real, fake: fake)
@@ -253,21 +258,19 @@ public final class Trainer {
 
     func generatorLoss(fake: Tensor) throws -> Tensor {
         switch config.loss.kind {
-        case .bce: try binaryCrossEntropy(fake, target: Tensor(repeating: 1, shape: fake.shape))
+        case .bce: try binaryCrossEntropy(fake, target: Tensor(repeating: 1, shape: fake.shape, backend: fake.backend))
         case .hinge: GANLoss.hingeGenerator(fake: fake)
         case .wasserstein: GANLoss.wassersteinGenerator(fake: fake)
         }
     }
 
     /// x̂ = α·x + (1 − α)·G(z) with α ~ U(0, 1) per sample (keyed by the sample's global position).
-    func interpolate(_ real: Tensor, _ fake: Tensor) -> Tensor {
-        let result = Tensor(uninitialized: real.shape)
-        let width = real.count / real.shape[0]
-        for n in 0..<real.shape[0] {
-            let alpha = random.uniform(.penaltyWeights, step: step, sample: localSamples.lowerBound + n)
-            for i in (n * width)..<((n + 1) * width) { result.pointer[i] = alpha * real.pointer[i] + (1 - alpha) * fake.pointer[i] }
-        }
-        return result
+    func interpolate(_ real: Tensor, _ fake: Tensor) throws -> Tensor {
+        let alpha = (0..<real.shape[0]).map { random.uniform(.penaltyWeights, step: step, sample: localSamples.lowerBound + $0) }
+        let (backend, shape) = (real.backend, [real.shape[0]])
+        let realWeights = try Tensor(alpha, shape: shape, backend: backend).expandedPerSample(to: real.shape)
+        let fakeWeights = try Tensor(alpha.map { 1 - $0 }, shape: shape, backend: backend).expandedPerSample(to: real.shape)
+        return try add(multiply(realWeights, real), multiply(fakeWeights, fake.detached()))
     }
 
     // MARK: - Evaluation
@@ -285,10 +288,11 @@ public final class Trainer {
             var totals = [0.0, 0.0]
             for batch in stride(from: communicator.rank, to: batches, by: communicator.size) {
                 let samples = (batch * batchSize)..<((batch + 1) * batchSize)
-                let (real, realLabels) = testSet.batch(samples, range: config.data.range)
+                let (hostReal, realLabels) = testSet.batch(samples, range: config.data.range)
+                let real = try hostReal.to(device)
                 let conditional = config.model.classes > 0
                 let labels = conditional ? samples.map { random.label(.fakeLabels, step: -1 - epoch, sample: $0, classes: config.model.classes) } : nil
-                let fake = try g.forward(random.noise(.noise, step: -1 - epoch, samples: samples, size: config.model.noiseSize), labels: labels)
+                let fake = try g.forward(random.noise(.noise, step: -1 - epoch, samples: samples, size: config.model.noiseSize).to(device), labels: labels)
                 let fakeScores = try d.forward(fake, labels: labels)
                 totals[0] += Double(try discriminatorLoss(real: d.forward(real, labels: conditional ? realLabels : nil), fake: fakeScores).item)
                 totals[1] += Double(try generatorLoss(fake: fakeScores).item)
@@ -299,14 +303,14 @@ public final class Trainer {
         return (Float(totals[0] / Double(batches)), Float(totals[1] / Double(batches)))
     }
 
-    /// The fixed-noise samples of the grid, generated in evaluation mode: `(count, 1, H, W)` in [−1, 1], and
-    /// their labels (i mod classes) for conditional models.
+    /// The fixed-noise samples of the grid, generated in evaluation mode: `(count, 1, H, W)` in [−1, 1] on the
+    /// host, and their labels (i mod classes) for conditional models.
     public func fixedSamples(count: Int) throws -> (images: Tensor, labels: [Int]?) {
         let g = models.generator
         g.eval()
         defer { g.train() }
         let labels = config.model.classes > 0 ? (0..<count).map { $0 % config.model.classes } : nil
-        let z = random.noise(.fixedNoise, step: 0, samples: 0..<count, size: config.model.noiseSize)
-        return (try GradientMode.withoutGradients { try g.forward(z, labels: labels) }, labels)
+        let z = try random.noise(.fixedNoise, step: 0, samples: 0..<count, size: config.model.noiseSize).to(device)
+        return (try GradientMode.withoutGradients { try g.forward(z, labels: labels) }.to(.cpu), labels)
     }
 }
