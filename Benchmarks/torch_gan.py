@@ -43,15 +43,17 @@ def initialise(network, scheme):
                 nn.init.zeros_(module.bias)
 
 
-def optimizer(settings, parameters):
+def optimizer(settings, parameters, capturable=False):
+    """The config's optimiser; `capturable` keeps its step count on the GPU so a CUDA graph can replay it."""
     kind = settings.get("kind", "adam")
     rate = float(settings.get("learning_rate", 2e-4))
     eps = float(settings.get("epsilon", 1e-8))
+    extra = {"capturable": True} if capturable else {}
     if kind == "rmsprop":
-        return torch.optim.RMSprop(parameters, lr=rate, alpha=float(settings.get("alpha", 0.99)), eps=eps)
+        return torch.optim.RMSprop(parameters, lr=rate, alpha=float(settings.get("alpha", 0.99)), eps=eps, **extra)
     if kind == "sgd":
         return torch.optim.SGD(parameters, lr=rate)
-    return torch.optim.Adam(parameters, lr=rate, betas=tuple(settings.get("betas", [0.5, 0.999])), eps=eps)
+    return torch.optim.Adam(parameters, lr=rate, betas=tuple(settings.get("betas", [0.5, 0.999])), eps=eps, **extra)
 
 
 def discriminator_loss(config, real_scores, fake_scores):
@@ -74,7 +76,7 @@ def generator_loss(config, fake_scores):
 
 def gradient_penalty(critic, real, fake, weight):
     """WGAN-GP's weight * mean((|grad critic(x_hat)| - 1)^2) at x_hat = a real + (1 - a) fake, a ~ U(0, 1) per sample."""
-    alpha = torch.rand(real.size(0), 1, 1, 1)
+    alpha = torch.rand(real.size(0), 1, 1, 1, device=real.device)
     x = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
     out = critic(x)
     grad, = torch.autograd.grad(out, x, torch.ones_like(out), create_graph=True)

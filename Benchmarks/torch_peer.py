@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
 """PyTorch peer of `swiftgan bench`: the same config's networks (torch_gan.py, MODELS.md), optimisers, losses
-and batch, trained on synthetic data with one thread per process, under DistributedDataParallel (gloo) when started by mpirun. Prints one JSON line like `swiftgan bench`:
+and batch, trained on synthetic data with one thread per process, under DistributedDataParallel (gloo on the
+CPU, NCCL on GPUs) when started by mpirun. Prints one JSON line like `swiftgan bench`:
 
     python3 Benchmarks/torch_peer.py --config Configs/dcgan.yaml --steps 20
     mpirun -np 2 python3 Benchmarks/torch_peer.py --config Configs/dcgan.yaml --steps 20
+    python3 Benchmarks/torch_peer.py --config Configs/dcgan.yaml --device cuda            # eager, on the GPU
+    python3 Benchmarks/torch_peer.py --config Configs/dcgan.yaml --device cuda --graph    # one CUDA graph per step
+
+--graph is the expert hand-work SwiftGAN's GPU targets are measured against: the whole step (D step, G step,
+both optimiser updates) captured once into a CUDA graph with capturable optimisers and static input tensors
+(warm-up on a side stream, torch.cuda.graph), then replayed; each step copies its batch into the static
+inputs first. One process only (DDP's hooks are not captured here).
 
 Differences from SwiftGAN's training step, all in PyTorch's favour or neutral for speed: batch norm is per
 rank (PyTorch's SyncBatchNorm refuses CPU tensors); D sees real and fake images in one forward pass (DDP
@@ -31,13 +39,24 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--graph", action="store_true", help="capture the whole step in one CUDA graph (--device cuda, one process)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=FutureWarning)  # broadcast_buffers is deprecated but says what we mean
     world = int(os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))
     rank = int(os.environ.get("OMPI_COMM_WORLD_RANK", "0"))
+    if args.graph and (args.device != "cuda" or world > 1):
+        parser.error("--graph needs --device cuda and one process")
+    if args.device == "cuda":
+        local_rank = int(os.environ.get("OMPI_COMM_WORLD_LOCAL_RANK", "0"))
+        device = torch.device("cuda", local_rank % torch.cuda.device_count())
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
     if world > 1:
-        dist.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=rank, world_size=world)
+        backend = "nccl" if args.device == "cuda" else "gloo"
+        dist.init_process_group(backend, init_method="tcp://127.0.0.1:29517", rank=rank, world_size=world)
 
     config = yaml.safe_load(open(args.config))
     batch = args.batch_size or config.get("training", {}).get("batch_size", 64)
@@ -49,22 +68,29 @@ def main():
     critic_steps = config.get("schedule", {}).get("critic_steps", 1)
     torch.manual_seed(0)
     g, d = networks(config)
+    g, d = g.to(device), d.to(device)
     if world > 1:
         g = torch.nn.parallel.DistributedDataParallel(g, broadcast_buffers=False)
         d = torch.nn.parallel.DistributedDataParallel(d, broadcast_buffers=False)
-    og = optimizer(config.get("optimizer", {}).get("generator", {}), g.parameters())
-    od = optimizer(config.get("optimizer", {}).get("discriminator", {}), d.parameters())
-    images = torch.rand(local * 8, 1, size, size) * 2 - 1
-    labels = torch.randint(0, 10, (local * 8,))
+    og = optimizer(config.get("optimizer", {}).get("generator", {}), g.parameters(), capturable=args.graph)
+    od = optimizer(config.get("optimizer", {}).get("discriminator", {}), d.parameters(), capturable=args.graph)
+    images = (torch.rand(local * 8, 1, size, size) * 2 - 1).to(device)
+    labels = torch.randint(0, 10, (local * 8,)).to(device)
+    # What a step reads: the batch is copied in before each step, so a captured graph sees new data.
+    static_real, static_labels = images[:local].clone(), labels[:local].clone()
 
     def discriminate(x, y):
         return d(x) if classes == 0 else d(x, y)
 
-    def step(i):
+    def load(i):
         start = (i % 8) * local
-        real, real_labels = images[start:start + local], labels[start:start + local]
-        z = torch.randn(local, 100)
-        fake_labels = torch.randint(0, 10, (local,)) if classes else None
+        static_real.copy_(images[start:start + local])
+        static_labels.copy_(labels[start:start + local])
+
+    def body(i):
+        real, real_labels = static_real, static_labels
+        z = torch.randn(local, 100, device=device)
+        fake_labels = torch.randint(0, 10, (local,), device=device) if classes else None
         fake = g(z) if classes == 0 else g(z, fake_labels)
         scores = discriminate(torch.cat([real, fake.detach()]), None if classes == 0 else torch.cat([real_labels, fake_labels]))
         real_scores, fake_scores = scores[:local], scores[local:]
@@ -84,26 +110,55 @@ def main():
             g_loss.backward()
             og.step()
 
-    for i in range(args.warmup):
-        step(i)
-    if world > 1:
-        dist.barrier()
+    def step(i):
+        load(i)
+        body(i)
+
+    if args.graph:
+        # Warm up on a side stream (the optimisers create their state there), then capture one whole step.
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for i in range(max(args.warmup, 3)):
+                step(i)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            body(0)
+
+        def step(i):  # noqa: F811 (the replayed form of the same step)
+            load(i)
+            graph.replay()
+    else:
+        for i in range(args.warmup):
+            step(i)
+
+    def synchronize():
+        if args.device == "cuda":
+            torch.cuda.synchronize()
+        if world > 1:
+            dist.barrier()
+
+    synchronize()
     started = time.perf_counter()
     for i in range(args.steps):
         step(args.warmup + i)
-    if world > 1:
-        dist.barrier()
+    synchronize()
     seconds = (time.perf_counter() - started) / args.steps
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    gpu_peak = torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None
     if world > 1:
         peak_tensor = torch.tensor([peak])
         dist.all_reduce(peak_tensor, op=dist.ReduceOp.MAX)
         peak = peak_tensor.item()
     if rank == 0:
-        print(json.dumps({"config": config.get("name"), "implementation": "pytorch", "world_size": world,
+        print(json.dumps({"config": config.get("name"), "implementation": "pytorch", "device": args.device,
+                          "mode": "graph" if args.graph else "eager", "world_size": world,
                           "global_batch": batch, "per_rank_batch": local, "steps": args.steps,
                           "images_per_second": round(batch / seconds, 1), "ms_per_step": round(seconds * 1e3, 2),
-                          "peak_memory_mb": round(peak, 1), "torch": torch.__version__}))
+                          "peak_memory_mb": round(peak, 1),
+                          **({"peak_gpu_memory_mb": round(gpu_peak, 1)} if gpu_peak is not None else {}),
+                          "torch": torch.__version__}))
     if world > 1:
         dist.destroy_process_group()
 
