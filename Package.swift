@@ -2,8 +2,9 @@
 // SwiftGAN: distributed data-parallel GAN training in Swift (see README.md).
 import PackageDescription
 
-/// The numeric targets run their loops on raw pointers; `-Ounchecked` drops the overflow and bounds
-/// checks that would otherwise dominate them. Debug builds keep every check.
+/// The engine's kernels run their loops on raw pointers; `-Ounchecked` drops the overflow and bounds checks
+/// that would otherwise dominate them. Only `Tensor` gets it: the other targets parse files (safetensors, IDX,
+/// configs, .npy) and keep every check. Debug builds keep every check everywhere.
 let uncheckedInRelease: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -31,9 +32,9 @@ let package = Package(
         // CUDA's driver API, NVRTC and cuBLAS, loaded at run time (dlopen): nothing of CUDA is needed to build.
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CCUDA"], swiftSettings: uncheckedInRelease),
-        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: uncheckedInRelease),
-        .target(name: "Distributed", dependencies: ["NN", "CMPI"], swiftSettings: uncheckedInRelease),
-        .target(name: "GAN", dependencies: ["NN", "Distributed", "CZlib", "Yams"], swiftSettings: uncheckedInRelease),
+        .target(name: "NN", dependencies: ["Tensor"]),
+        .target(name: "Distributed", dependencies: ["NN", "CMPI"]),
+        .target(name: "GAN", dependencies: ["NN", "Distributed", "CZlib", "Yams"]),
         // Fixture loading, comparisons and gradient checks shared by the test targets.
         .target(name: "TestSupport", dependencies: ["NN", "Tensor"], path: "Tests/Support"),
         .executableTarget(

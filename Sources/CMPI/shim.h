@@ -7,7 +7,6 @@
 static inline MPI_Comm swiftgan_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype swiftgan_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype swiftgan_double(void) { return MPI_DOUBLE; }
-static inline MPI_Datatype swiftgan_int64(void) { return MPI_INT64_T; }
 static inline MPI_Datatype swiftgan_byte(void) { return MPI_BYTE; }
 static inline MPI_Op swiftgan_sum(void) { return MPI_SUM; }
 static inline MPI_Op swiftgan_max(void) { return MPI_MAX; }

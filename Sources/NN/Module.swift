@@ -123,7 +123,7 @@ public enum ModuleError: Error, CustomStringConvertible, Equatable {
         case let .missingTensor(name): "state dict is missing \"\(name)\""
         case let .unexpectedTensor(name): "state dict has an unexpected tensor \"\(name)\""
         case let .shapeMismatch(name, expected, found):
-            "state dict tensor \"\(name)\" has shape \(shapeText(found)), the model expects \(shapeText(expected))"
+            "state dict tensor \"\(name)\" has shape \(describe(found)), the model expects \(describe(expected))"
         case let .dtypeMismatch(name, expected, found):
             "state dict tensor \"\(name)\" is \(found), the model expects \(expected)"
         case let .invalidConfiguration(detail): detail
@@ -144,4 +144,3 @@ extension ModuleError {
     }
 }
 
-func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }

@@ -7,10 +7,13 @@ import XCTest
 /// repeats, a dead rank ending the job, SIGTERM leaving a checkpoint that resumes exactly.
 final class DistributedTrainingTests: XCTestCase {
     var directory: URL!
-    override func setUpWithError() throws { directory = try Repository.scratchDirectory("mpi") }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+    override func setUpWithError() throws {
+        binary = try Prerequisites.releaseBinary().path
+        directory = try Repository.scratchDirectory("mpi")
+    }
+    override func tearDownWithError() throws { if let directory { try? FileManager.default.removeItem(at: directory) } }
 
-    var binary: String { Repository.root.appendingPathComponent(".build/release/swiftgan").path }
+    var binary = ""
 
     /// `mpirun -np N swiftgan train ...` as `Launch/train` runs it; returns the process, started.
     func launch(ranks: Int, _ arguments: [String], output: URL? = nil) throws -> Process {

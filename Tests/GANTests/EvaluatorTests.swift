@@ -9,7 +9,7 @@ final class EvaluatorTests: XCTestCase {
 
     func testTheCommittedClassifierReachesNinetyNinePercent() throws {
         let judge = try DigitClassifier.load(Self.classifierURL)
-        let test = try ImageDataset.load(directory: Repository.fullMNIST, split: .test, imageSize: 28)
+        let test = try ImageDataset.load(directory: Prerequisites.fullMNIST(), split: .test, imageSize: 28)
         XCTAssertGreaterThanOrEqual(try judge.accuracy(on: test), 0.99)
     }
 
@@ -17,8 +17,8 @@ final class EvaluatorTests: XCTestCase {
     /// have FID 0.
     func testRealDigitsScoreWellAndNoiseBadly() throws {
         let judge = try DigitClassifier.load(Self.classifierURL)
-        let test = try ImageDataset.load(directory: Repository.fullMNIST, split: .test, imageSize: 28)
-        let train = try ImageDataset.load(directory: Repository.fullMNIST, split: .train, imageSize: 28)
+        let test = try ImageDataset.load(directory: Prerequisites.fullMNIST(), split: .test, imageSize: 28)
+        let train = try ImageDataset.load(directory: Prerequisites.fullMNIST(), split: .train, imageSize: 28)
         let evaluator = try Evaluator(classifier: judge, reference: test)
         let real = try evaluator.evaluate(samples: train.batch(0..<2000, range: .symmetric).images, labels: Array(train.labels.prefix(2000)))
         let noise = Tensor(uninitialized: [2000, 1, 28, 28])

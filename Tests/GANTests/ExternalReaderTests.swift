@@ -7,8 +7,11 @@ import XCTest
 /// CPU; without them these tests fail (they do not skip).
 final class ExternalReaderTests: XCTestCase {
     var directory: URL!
-    override func setUpWithError() throws { directory = try Repository.scratchDirectory("external") }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+    override func setUpWithError() throws {
+        try Prerequisites.python(["numpy", "torch", "tensorboard"])
+        directory = try Repository.scratchDirectory("external")
+    }
+    override func tearDownWithError() throws { if let directory { try? FileManager.default.removeItem(at: directory) } }
 
     func testTensorBoardReadsTheEventFile() throws {
         let writer = try TensorBoardWriter(directory: directory)

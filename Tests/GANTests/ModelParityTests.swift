@@ -26,8 +26,8 @@ final class ModelParityTests: XCTestCase {
         let (_, architecture, options) = Self.configs[index]
         let random = RandomGenerator(seed: 1)
         return (
-            try ModelZoo.generator(architecture, options: options, generator: random),
-            try ModelZoo.discriminator(architecture, options: options, generator: random)
+            try ModelZoo.generator(architecture, options: options, random: random),
+            try ModelZoo.discriminator(architecture, options: options, random: random)
         )
     }
 
@@ -118,7 +118,7 @@ final class ModelParityTests: XCTestCase {
         ]
         for (name, architecture, options) in critics {
             let file = try Fixtures.load("penalty/\(name).safetensors")
-            let d = try ModelZoo.discriminator(architecture, options: options, generator: RandomGenerator(seed: 1))
+            let d = try ModelZoo.discriminator(architecture, options: options, random: RandomGenerator(seed: 1))
             try d.loadStateDict(file.initialState(for: d, prefix: "discriminator"))
             let arena = ParameterArena(d)
             let labels = file.tensors["labels"] != nil ? try file.integers("labels") : nil
@@ -138,7 +138,7 @@ final class ModelParityTests: XCTestCase {
     }
 
     func testBatchNormCriticRefusesThePenalty() throws {
-        let d = try ModelZoo.discriminator(.dcgan, generator: RandomGenerator(seed: 1))
+        let d = try ModelZoo.discriminator(.dcgan, random: RandomGenerator(seed: 1))
         let x = Tensor(repeating: 0.1, shape: [2, 1, 32, 32])
         XCTAssertThrowsError(try GANLoss.gradientPenalty(critic: { try d($0) }, interpolates: x)) {
             XCTAssertTrue("\($0)".contains("batchNorm has no second derivative"))
@@ -148,7 +148,7 @@ final class ModelParityTests: XCTestCase {
     func testLabelsAreCheckedAgainstTheNetwork() throws {
         var conditional = ModelZoo.Options()
         conditional.classes = 10
-        let g = try ModelZoo.generator(.gan, options: conditional, generator: RandomGenerator(seed: 1))
+        let g = try ModelZoo.generator(.gan, options: conditional, random: RandomGenerator(seed: 1))
         let z = Tensor(zeros: [2, 100])
         XCTAssertThrowsError(try g(z)) { XCTAssertTrue("\($0)".contains("needs labels")) }
         XCTAssertThrowsError(try g.forward(z, labels: [1, 10])) { XCTAssertTrue("\($0)".contains("label 10")) }

@@ -7,8 +7,8 @@ import XCTest
 /// produce digits that a classifier trained by the engine recognises, sharply and across the classes.
 final class QualityTests: XCTestCase {
     func testOneEpochOfGANOnMNISTMakesRecognisableDigits() throws {
-        let train = try ImageDataset.load(directory: Repository.fullMNIST, split: .train, imageSize: 28)
-        let test = try ImageDataset.load(directory: Repository.fullMNIST, split: .test, imageSize: 28)
+        let train = try ImageDataset.load(directory: Prerequisites.fullMNIST(), split: .train, imageSize: 28)
+        let test = try ImageDataset.load(directory: Prerequisites.fullMNIST(), split: .test, imageSize: 28)
         let judge = DigitClassifier()
         try judge.train(on: train)
         let accuracy = try judge.accuracy(on: test)

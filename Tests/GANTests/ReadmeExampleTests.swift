@@ -6,7 +6,7 @@ final class ReadmeExampleTests: XCTestCase {
     func testReadmeExampleRuns() throws {
         let random = RandomGenerator(seed: 1)
         let d = try ModelZoo.discriminator(.sngan, options: { var o = ModelZoo.Options(); o.classes = 10; return o }(),
-                                           generator: random)
+                                           random: random)
         let arena = ParameterArena(d)
         let adam = Adam(arena, learningRate: 2e-4, betas: (0.5, 0.999))
         let images = Tensor(repeating: 0, shape: [4, 1, 28, 28])

@@ -16,9 +16,12 @@ public enum Checkpoint {
 
     public enum CheckpointError: Error, CustomStringConvertible {
         case incompatible(path: String, reason: String)
+        /// The checkpoint was written but could not be made `latest.safetensors`.
+        case notLinked(path: String, reason: String)
         public var description: String {
             switch self {
             case let .incompatible(path, reason): "\(path) cannot be used: \(reason)"
+            case let .notLinked(path, reason): "cannot point \(path) at the new checkpoint: \(reason)"
             }
         }
     }
@@ -49,7 +52,7 @@ public enum Checkpoint {
         let temporary = directory.appendingPathComponent(".latest.safetensors.tmp-\(getpid())")
         try? FileManager.default.removeItem(at: temporary)
         guard link(url.path, temporary.path) == 0, rename(temporary.path, latest.path) == 0 else {
-            throw SafeTensors.FormatError.unreadable(path: latest.path, reason: String(cString: strerror(errno)))
+            throw CheckpointError.notLinked(path: latest.path, reason: String(cString: strerror(errno)))
         }
         let steps = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }.sorted()

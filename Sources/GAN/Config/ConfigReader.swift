@@ -4,11 +4,17 @@ import Yams
 /// A configuration error: the file, the key path and what is wrong, e.g.
 /// `Configs/dcgan.yaml: training.batch_size: expected a whole number ≥ 1, got "abc"`.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
-    public let file: String
+    /// The config file, when the error comes from reading one; nil when a resolved config does not fit the
+    /// data or the job (a batch larger than the data set, say).
+    public let file: String?
     public let keyPath: String
     public let message: String
 
-    public var description: String { "\(file): \(keyPath.isEmpty ? "" : keyPath + ": ")\(message)" }
+    public init(file: String?, keyPath: String, message: String) {
+        (self.file, self.keyPath, self.message) = (file, keyPath, message)
+    }
+
+    public var description: String { (file.map { "\($0): " } ?? "") + (keyPath.isEmpty ? "" : keyPath + ": ") + message }
 }
 
 /// Reads one YAML mapping with typed accessors, remembering which keys were read so that `finish()` can

@@ -72,8 +72,9 @@ public struct TrainingConfig: Equatable {
         public var checkpointEvery = 1
         public var keepCheckpoints = 3
         public var gridSamples = 100
-        /// Images per row of the grid: torchvision's `make_grid(nrow=...)`, whose name means the same.
-        public var gridRows = 10
+        /// Images per row of the grid (the config key `grid_rows`, after torchvision's `make_grid(nrow=...)`,
+        /// which also counts the images in a row).
+        public var imagesPerRow = 10
         /// Log D and G losses on the test split after each epoch (seed 000 does).
         public var evaluateTestSplit = true
         /// Epochs between sample-quality evaluations (FID, KID, IS, label accuracy; 0: none) and their sample count.
@@ -179,7 +180,7 @@ public struct TrainingConfig: Equatable {
             logging.checkpointEvery = try g.int("checkpoint_every", default: logging.checkpointEvery, in: 1...100_000)
             logging.keepCheckpoints = try g.int("keep_checkpoints", default: logging.keepCheckpoints, in: 1...1000)
             logging.gridSamples = try g.int("grid_samples", default: logging.gridSamples, in: 1...1024)
-            logging.gridRows = try g.int("grid_rows", default: logging.gridRows, in: 1...64)
+            logging.imagesPerRow = try g.int("grid_rows", default: logging.imagesPerRow, in: 1...64)
             logging.evaluateTestSplit = try g.bool("evaluate_test_split", default: logging.evaluateTestSplit)
             logging.evaluateEvery = try g.int("evaluate_every", default: logging.evaluateEvery, in: 0...100_000)
             logging.evaluationSamples = try g.int("evaluation_samples", default: logging.evaluationSamples, in: 2...1_000_000)
@@ -275,7 +276,7 @@ public struct TrainingConfig: Equatable {
               checkpoint_every: \(logging.checkpointEvery)
               keep_checkpoints: \(logging.keepCheckpoints)
               grid_samples: \(logging.gridSamples)
-              grid_rows: \(logging.gridRows)
+              grid_rows: \(logging.imagesPerRow)
               evaluate_test_split: \(logging.evaluateTestSplit)
               evaluate_every: \(logging.evaluateEvery)
               evaluation_samples: \(logging.evaluationSamples)

@@ -7,13 +7,13 @@ public final class GANGenerator: GANNetwork {
     public let noiseSize: Int
     let model: Sequential
 
-    public init(noiseSize: Int = 100, classes: Int = 0, batchNormEpsilon: Float = 0.8, generator: RandomGenerator) {
+    public init(noiseSize: Int = 100, classes: Int = 0, batchNormEpsilon: Float = 0.8, random: RandomGenerator) {
         self.noiseSize = noiseSize
         model = Sequential(
-            Linear(noiseSize + classes, 128, generator: generator), LeakyReLU(0.2),
-            Linear(128, 256, generator: generator), BatchNorm1d(256, epsilon: batchNormEpsilon), LeakyReLU(0.2),
-            Linear(256, 512, generator: generator), BatchNorm1d(512, epsilon: batchNormEpsilon), LeakyReLU(0.2),
-            Linear(512, 784, generator: generator), Tanh())
+            Linear(noiseSize + classes, 128, generator: random), LeakyReLU(0.2),
+            Linear(128, 256, generator: random), BatchNorm1d(256, epsilon: batchNormEpsilon), LeakyReLU(0.2),
+            Linear(256, 512, generator: random), BatchNorm1d(512, epsilon: batchNormEpsilon), LeakyReLU(0.2),
+            Linear(512, 784, generator: random), Tanh())
         super.init(classes: classes)
         register(model, as: "model")
     }
@@ -29,10 +29,10 @@ public final class GANGenerator: GANNetwork {
 public final class GANDiscriminator: GANNetwork {
     let model: Sequential
 
-    public init(classes: Int = 0, sigmoid: Bool = true, generator: RandomGenerator) {
+    public init(classes: Int = 0, sigmoid: Bool = true, random: RandomGenerator) {
         var layers: [Module] = [
-            Linear(784 + classes, 512, generator: generator), LeakyReLU(0.2),
-            Linear(512, 256, generator: generator), LeakyReLU(0.2), Linear(256, 1, generator: generator),
+            Linear(784 + classes, 512, generator: random), LeakyReLU(0.2),
+            Linear(512, 256, generator: random), LeakyReLU(0.2), Linear(256, 1, generator: random),
         ]
         if sigmoid { layers.append(Sigmoid()) }
         model = Sequential(layers)
@@ -49,18 +49,18 @@ public final class GANDiscriminator: GANNetwork {
 
 extension ModelZoo {
     /// Seed 003's generator (`mlp-gan`): `model` = Lin(100,256) ReLU Lin(256,256) ReLU Lin(256,784) Tanh.
-    static func mlpGANGenerator(noiseSize: Int, generator: RandomGenerator) -> SequentialNetwork {
+    static func mlpGANGenerator(noiseSize: Int, random: RandomGenerator) -> SequentialNetwork {
         SequentialNetwork("model", Sequential(
-            Linear(noiseSize, 256, generator: generator), ReLU(), Linear(256, 256, generator: generator), ReLU(),
-            Linear(256, 784, generator: generator), Tanh()),
+            Linear(noiseSize, 256, generator: random), ReLU(), Linear(256, 256, generator: random), ReLU(),
+            Linear(256, 784, generator: random), Tanh()),
             outputShape: [1, 28, 28])
     }
 
     /// Seed 003's discriminator: `model` = Lin(784,256) LReLU(.1) Lin(256,256) LReLU(.1) Lin(256,1) Sigmoid.
-    static func mlpGANDiscriminator(generator: RandomGenerator) -> SequentialNetwork {
+    static func mlpGANDiscriminator(random: RandomGenerator) -> SequentialNetwork {
         SequentialNetwork("model", Sequential(
-            Linear(784, 256, generator: generator), LeakyReLU(0.1), Linear(256, 256, generator: generator),
-            LeakyReLU(0.1), Linear(256, 1, generator: generator), Sigmoid()),
+            Linear(784, 256, generator: random), LeakyReLU(0.1), Linear(256, 256, generator: random),
+            LeakyReLU(0.1), Linear(256, 1, generator: random), Sigmoid()),
             inputShape: [784])
     }
 }

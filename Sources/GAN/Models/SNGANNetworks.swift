@@ -6,20 +6,21 @@ public final class SNGANGenerator: GANNetwork {
     let fc: Sequential
     let deconv: Sequential
 
-    public init(noiseSize: Int = 100, classes: Int = 10, generator: RandomGenerator) {
+    public init(noiseSize: Int = 100, classes: Int = 10, random: RandomGenerator) {
+        precondition(classes > 0, "SNGAN's generator is conditional: classes must be at least 1")
         fc = Sequential(
-            Linear(noiseSize + classes, 1024, generator: generator), BatchNorm1d(1024), ReLU(),
-            Linear(1024, 6272, generator: generator), BatchNorm1d(6272), ReLU())
+            Linear(noiseSize + classes, 1024, generator: random), BatchNorm1d(1024), ReLU(),
+            Linear(1024, 6272, generator: random), BatchNorm1d(6272), ReLU())
         deconv = Sequential(
-            ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1, generator: generator), BatchNorm2d(64), ReLU(),
-            ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1, generator: generator), Tanh())
+            ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), BatchNorm2d(64), ReLU(),
+            ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1, generator: random), Tanh())
         super.init(classes: classes)
         register(fc, as: "fc")
         register(deconv, as: "deconv")
     }
 
     public override func forward(_ z: Tensor, labels: [Int]?) throws -> Tensor {
-        guard let labels = try checkedLabels(labels, batch: z.shape[0]) else { throw ModuleError.missingTensor("labels") }
+        let labels = try checkedLabels(labels, batch: z.shape[0]) ?? []  // never nil: classes > 0 (init)
         let features = try fc(concatChannels([z, oneHot(labels, classes: classes, backend: z.backend)]))
         return try deconv(features.reshaped(to: [-1, 128, 7, 7]))
     }
@@ -33,16 +34,17 @@ public final class SNGANDiscriminator: GANNetwork {
     let fc: Sequential
     let embed: Embedding
 
-    public init(classes: Int = 10, generator: RandomGenerator) throws {
+    public init(classes: Int = 10, random: RandomGenerator) throws {
+        guard classes > 0 else { throw ModuleError.invalidConfiguration("SNGAN's discriminator is conditional: classes must be at least 1") }
         conv = Sequential(
-            try spectralNorm(Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: generator), generator: generator),
+            try spectralNorm(Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), generator: random),
             LeakyReLU(0.2),
-            try spectralNorm(Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, generator: generator), generator: generator),
+            try spectralNorm(Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, generator: random), generator: random),
             LeakyReLU(0.2))
         fc = Sequential(
-            try spectralNorm(Linear(6272, 1024, generator: generator), generator: generator), LeakyReLU(0.2),
-            try spectralNorm(Linear(1024, 1, generator: generator), generator: generator))
-        embed = Embedding(classes, 1024, generator: generator)
+            try spectralNorm(Linear(6272, 1024, generator: random), generator: random), LeakyReLU(0.2),
+            try spectralNorm(Linear(1024, 1, generator: random), generator: random))
+        embed = Embedding(classes, 1024, generator: random)
         super.init(classes: classes)
         register(conv, as: "conv")
         register(fc, as: "fc")
@@ -50,7 +52,7 @@ public final class SNGANDiscriminator: GANNetwork {
     }
 
     public override func forward(_ x: Tensor, labels: [Int]?) throws -> Tensor {
-        guard let labels = try checkedLabels(labels, batch: x.shape[0]) else { throw ModuleError.missingTensor("labels") }
+        let labels = try checkedLabels(labels, batch: x.shape[0]) ?? []  // never nil: classes > 0 (init)
         let features = try fc[1](fc[0](conv(x).flattened()))  // h: (N, 1024)
         let projection = try multiply(embed.forward(indices: labels), features).sumPerSample().reshaped(to: [-1, 1])
         return try add(fc[2](features), projection)

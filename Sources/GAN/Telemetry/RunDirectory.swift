@@ -91,7 +91,7 @@ public final class RunDirectory: TrainingObserver {
     /// The fixed-noise samples as a PNG grid in images/ and in TensorBoard.
     func writeGrid(_ trainer: Trainer, name: String) throws {
         let (samples, _) = try trainer.fixedSamples(count: trainer.config.logging.gridSamples)
-        let grid = ImageGrid(samples, columns: trainer.config.logging.gridRows)
+        let grid = ImageGrid(samples, columns: trainer.config.logging.imagesPerRow)
         let png = grid.png
         try png.write(to: imagesURL.appendingPathComponent(name), options: .atomic)
         try tensorBoard.image("samples", png: png, width: grid.width, height: grid.height, step: trainer.step)

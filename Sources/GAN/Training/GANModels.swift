@@ -24,8 +24,8 @@ public final class GANModels {
         options.sigmoid = config.model.discriminatorSigmoid
         options.discriminatorBatchNorm = config.model.discriminatorBatchNorm
         let random = RandomGenerator(seed: UInt64(config.seed), stream: 0x1417)
-        generator = try ModelZoo.generator(config.model.architecture, options: options, generator: random)
-        discriminator = try ModelZoo.discriminator(config.model.architecture, options: options, generator: random)
+        generator = try ModelZoo.generator(config.model.architecture, options: options, random: random)
+        discriminator = try ModelZoo.discriminator(config.model.architecture, options: options, random: random)
         for network in [generator, discriminator] {
             Self.initialize(network, scheme: config.model.initialization, generator: random)
         }

@@ -59,11 +59,11 @@ public final class Trainer {
         communicator: Communicator = LocalCommunicator(), overlap: Bool = true, resumingFrom checkpoint: URL? = nil
     ) throws {
         guard dataset.count >= config.training.batchSize else {
-            throw ConfigError(file: "config", keyPath: "training.batch_size",
+            throw ConfigError(file: nil, keyPath: "training.batch_size",
                               message: "\(config.training.batchSize) is more than the \(dataset.count) images of \(dataset.source)")
         }
         guard config.training.batchSize % communicator.size == 0 else {
-            throw ConfigError(file: "config", keyPath: "training.batch_size",
+            throw ConfigError(file: nil, keyPath: "training.batch_size",
                               message: "the global batch of \(config.training.batchSize) does not split evenly over \(communicator.size) ranks")
         }
         self.config = config

@@ -42,7 +42,7 @@ public class BatchNorm: Module {
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard ranks.contains(x.rank), x.shape[1] == features else {
             throw TensorError.shapeMismatch(
-                operation: "\(type(of: self))(\(features))", detail: "expected \(features) channels, got input \(shapeText(x.shape))")
+                operation: "\(type(of: self))(\(features))", detail: "expected \(features) channels, got input \(describe(x.shape))")
         }
         return isTraining ? try trainingForward(x) : try evaluationForward(x)
     }

@@ -7,12 +7,20 @@ open class WeightLayer: Module {
     /// Set by `spectralNorm(_:)`.
     public internal(set) var spectralNormalization: SpectralNormalization?
 
-    init(weight: Tensor, bias: Tensor?) {
-        self.weight = Parameter(weight)
-        self.bias = bias.map(Parameter.init)
+    /// A weight of `weightShape` and, when `biasCount` is given, a bias, both drawn as PyTorch initialises
+    /// them: U(−1/√fanIn, 1/√fanIn).
+    init(weightShape: [Int], biasCount: Int?, fanIn: Int, generator: RandomGenerator) {
+        let w = Tensor(uninitialized: weightShape)
+        Initializer.pytorchDefault(w, fanIn: fanIn, generator: generator)
+        weight = Parameter(w)
+        bias = biasCount.map { count in
+            let b = Tensor(uninitialized: [count])
+            Initializer.pytorchDefault(b, fanIn: fanIn, generator: generator)
+            return Parameter(b)
+        }
         super.init()
-        register(self.weight, as: "weight")
-        if let bias = self.bias { register(bias, as: "bias") }
+        register(weight, as: "weight")
+        if let bias { register(bias, as: "bias") }
     }
 
     /// The weight the forward pass uses: W, or W / σ(W) under spectral norm (updating u and v in training).
@@ -36,17 +44,13 @@ public final class Linear: WeightLayer {
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: RandomGenerator = DefaultGenerator.shared) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        let w = Tensor(uninitialized: [outFeatures, inFeatures])
-        Initializer.pytorchDefault(w, fanIn: inFeatures, generator: generator)
-        let b = bias ? Tensor(uninitialized: [outFeatures]) : nil
-        if let b { Initializer.pytorchDefault(b, fanIn: inFeatures, generator: generator) }
-        super.init(weight: w, bias: b)
+        super.init(weightShape: [outFeatures, inFeatures], biasCount: bias ? outFeatures : nil, fanIn: inFeatures, generator: generator)
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard x.rank == 2, x.shape[1] == inFeatures else {
             throw TensorError.shapeMismatch(
-                operation: "Linear(\(inFeatures), \(outFeatures))", detail: "expected input (N, \(inFeatures)), got \(shapeText(x.shape))")
+                operation: "Linear(\(inFeatures), \(outFeatures))", detail: "expected input (N, \(inFeatures)), got \(describe(x.shape))")
         }
         return try addingBias(matmul(x, effectiveWeight(), transposeB: true))
     }
@@ -63,12 +67,9 @@ public final class Conv2d: WeightLayer {
     ) {
         self.stride = stride
         self.padding = padding
-        let fanIn = inChannels * kernelSize * kernelSize
-        let w = Tensor(uninitialized: [outChannels, inChannels, kernelSize, kernelSize])
-        Initializer.pytorchDefault(w, fanIn: fanIn, generator: generator)
-        let b = bias ? Tensor(uninitialized: [outChannels]) : nil
-        if let b { Initializer.pytorchDefault(b, fanIn: fanIn, generator: generator) }
-        super.init(weight: w, bias: b)
+        super.init(
+            weightShape: [outChannels, inChannels, kernelSize, kernelSize], biasCount: bias ? outChannels : nil,
+            fanIn: inChannels * kernelSize * kernelSize, generator: generator)
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
@@ -88,12 +89,9 @@ public final class ConvTranspose2d: WeightLayer {
         self.stride = stride
         self.padding = padding
         // PyTorch computes fan_in from dimension 1 of the weight, which for a transposed conv is `out`.
-        let fanIn = outChannels * kernelSize * kernelSize
-        let w = Tensor(uninitialized: [inChannels, outChannels, kernelSize, kernelSize])
-        Initializer.pytorchDefault(w, fanIn: fanIn, generator: generator)
-        let b = bias ? Tensor(uninitialized: [outChannels]) : nil
-        if let b { Initializer.pytorchDefault(b, fanIn: fanIn, generator: generator) }
-        super.init(weight: w, bias: b)
+        super.init(
+            weightShape: [inChannels, outChannels, kernelSize, kernelSize], biasCount: bias ? outChannels : nil,
+            fanIn: outChannels * kernelSize * kernelSize, generator: generator)
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {

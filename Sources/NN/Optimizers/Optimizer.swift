@@ -30,7 +30,10 @@ extension Optimizer {
             for (parameterName, parameter) in arena.parameters {
                 let key = "\(parameterName).\(name)"
                 guard let entry = dict[key] else { throw ModuleError.missingTensor(key) }
-                guard entry.shape == parameter.shape, entry.dtypeName == "float32" else {
+                guard entry.dtypeName == "float32" else {
+                    throw ModuleError.dtypeMismatch(name: key, expected: "float32", found: entry.dtypeName)
+                }
+                guard entry.shape == parameter.shape else {
                     throw ModuleError.shapeMismatch(name: key, expected: parameter.shape, found: entry.shape)
                 }
             }

@@ -18,4 +18,4 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Formats a shape the way PyTorch prints it: `[64, 1, 28, 28]`.
-@inlinable func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+public func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
