@@ -70,13 +70,10 @@ final class StepTimer: TrainingObserver {
     let skip: Int
     var slowest: [Double] = [], allreduce: [Double] = [], syncBatchNorm: [Double] = []
     init(skip: Int) { self.skip = skip }
-    func trainingStarted(_ trainer: Trainer) throws {}
-    func stepFinished(_ trainer: Trainer, metrics: StepMetrics) throws {
-        guard trainer.step > skip else { return }
+    func stepFinished(_ metrics: StepMetrics, progress: TrainingProgress) throws {
+        guard progress.step > skip else { return }
         slowest.append(metrics.slowestStepSeconds)
         allreduce.append(metrics.allreduceSeconds)
         syncBatchNorm.append(metrics.syncBatchNormSeconds)
     }
-    func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws {}
-    func trainingFinished(_ trainer: Trainer) throws {}
 }

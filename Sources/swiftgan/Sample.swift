@@ -27,7 +27,7 @@ struct Sample: ParsableCommand {
             z = try Tensor(values, shape: shape)
         } else {
             let total = perDigit ? count * max(classes, 1) : count
-            z = SampleRandom(seed: UInt64(seed)).noise(.fixedNoise, step: 1 << 30, samples: 0..<total, size: config.model.noiseSize)
+            z = SampleRandom(seed: UInt64(seed)).noise(.fixedNoise, step: SampleRandom.Key.sampling, samples: 0..<total, size: config.model.noiseSize)
         }
         let n = z.shape[0]
         var labels: [Int]? = nil

@@ -56,13 +56,12 @@ struct Train: ParsableCommand {
         StopSignal.install()
         guard communicator.isRoot else { return try trainer.run() }
         let run = try RunDirectory(directory, config: config, quiet: quiet)
-        run.worldSize = communicator.size
         if config.logging.evaluateEvery > 0 {
             // The reference digits: the 28x28 test split next to the training data, else the shipped one.
             let folder = URL(fileURLWithPath: self.data ?? (config.data.directory.isEmpty ? "Data/mnist" : config.data.directory))
             let reference = try ImageDataset.load(directory: folder, split: .test, imageSize: 28)
             let judge = try DigitClassifier.load(URL(fileURLWithPath: config.logging.classifier))
-            run.evaluator = try Evaluator(classifier: judge, reference: reference)
+            trainer.evaluator = try Evaluator(classifier: judge, reference: reference)
         }
         trainer.observers.append(run)
         try trainer.run()

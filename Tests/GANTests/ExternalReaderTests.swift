@@ -44,7 +44,7 @@ final class ExternalReaderTests: XCTestCase {
             let config = try TrainingConfig.load(Repository.config(name), overrides: ["training.batch_size=8"])
             let digits = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: config.data.imageSize).subset(0..<16)
             let trainer = try Trainer(config: config, dataset: digits)
-            trainer.observers = [StopAt(2)]
+            trainer.observers = [StopAt(2, trainer)]
             try trainer.run()  // trained weights and running statistics, not the initial ones
             let checkpoint = try Checkpoint.save(trainer, in: directory.appendingPathComponent(name), keep: 1)
 

@@ -67,7 +67,7 @@ final class TrainingTests: XCTestCase {
     func testGridIsPaddedAndLaidOutAsTorchvisionDoes() throws {
         let (config, data, _) = try setup("cgan")
         let trainer = try Trainer(config: config, dataset: data)
-        let (samples, labels) = try trainer.fixedSamples(count: 20)
+        let (samples, labels) = try { let grid = try trainer.fixedSamples(count: 20); return (grid.images, grid.labels) }()
         XCTAssertEqual(labels, (0..<20).map { $0 % 10 })
         let grid = ImageGrid(samples, columns: 10)
         XCTAssertEqual([grid.width, grid.height], [10 * 30 + 2, 2 * 30 + 2])
@@ -83,17 +83,17 @@ final class TrainingTests: XCTestCase {
         for name in ["dcgan", "wgan-gp", "sngan"] {
             let (config, data, _) = try setup(name, batches: 4, overrides: ["training.epochs=2", "logging.evaluate_test_split=false"])
             let straight = try Trainer(config: config, dataset: data)
-            straight.observers = [StopAt(6)]
+            straight.observers = [StopAt(6, straight)]
             try straight.run()
 
             let first = try Trainer(config: config, dataset: data)
-            first.observers = [StopAt(3)]
+            first.observers = [StopAt(3, first)]
             try first.run()
             XCTAssertEqual(first.step, 3)
             let url = try Checkpoint.save(first, in: directory.appendingPathComponent(name), keep: 2)
             let second = try Trainer(config: config, dataset: data, resumingFrom: url)
             XCTAssertEqual(second.step, 3)
-            second.observers = [StopAt(6)]
+            second.observers = [StopAt(6, second)]
             try second.run()
 
             let a = Checkpoint.file(of: straight).tensors, b = Checkpoint.file(of: second).tensors
@@ -106,7 +106,7 @@ final class TrainingTests: XCTestCase {
         let (config, data, _) = try setup("gan")
         let trainer = try Trainer(config: config, dataset: data)
         // Trained, so that its state differs from the target's and a partial restore would show.
-        trainer.observers = [StopAt(2)]
+        trainer.observers = [StopAt(2, trainer)]
         try trainer.run()
         let url = try Checkpoint.save(trainer, in: directory, keep: 3)
         let bytes = try Data(contentsOf: url)
@@ -141,7 +141,7 @@ final class TrainingTests: XCTestCase {
         let (config, data, _) = try setup("gan", batches: 6)
         let trainer = try Trainer(config: config, dataset: data)
         for _ in 0..<4 {
-            trainer.observers = [StopAt(trainer.step + 1)]
+            trainer.observers = [StopAt(trainer.step + 1, trainer)]
             try trainer.run()
             try Checkpoint.save(trainer, in: directory, keep: 2)
         }
@@ -155,22 +155,19 @@ final class TrainingTests: XCTestCase {
 final class Recorder: TrainingObserver {
     var steps: [StepMetrics] = []
     var epochs: [(epoch: Int, test: (Float, Float)?)] = []
-    func trainingStarted(_ trainer: Trainer) throws {}
-    func stepFinished(_ trainer: Trainer, metrics: StepMetrics) throws { steps.append(metrics) }
-    func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws {
-        epochs.append((epoch, testLosses.map { ($0.discriminator, $0.generator) }))
+    func stepFinished(_ metrics: StepMetrics, progress: TrainingProgress) throws { steps.append(metrics) }
+    func epochFinished(_ report: EpochReport) throws {
+        epochs.append((report.epoch, report.testLosses.map { ($0.discriminator, $0.generator) }))
     }
-    func trainingFinished(_ trainer: Trainer) throws {}
 }
 
-/// Asks the trainer to stop once it reaches a step.
+/// Asks `trainer` to stop once it reaches a step (as a signal would).
 final class StopAt: TrainingObserver {
     let step: Int
-    init(_ step: Int) { self.step = step }
-    func trainingStarted(_ trainer: Trainer) throws { trainer.stopRequested = trainer.step >= step }
-    func stepFinished(_ trainer: Trainer, metrics: StepMetrics) throws { if trainer.step >= step { trainer.stopRequested = true } }
-    func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws {}
-    func trainingFinished(_ trainer: Trainer) throws {}
+    unowned let trainer: Trainer
+    init(_ step: Int, _ trainer: Trainer) { (self.step, self.trainer) = (step, trainer) }
+    func trainingStarted(_ start: TrainingStart) throws { trainer.stopRequested = start.step >= step }
+    func stepFinished(_ metrics: StepMetrics, progress: TrainingProgress) throws { if progress.step >= step { trainer.stopRequested = true } }
 }
 
 extension TrainingTests {
@@ -180,7 +177,7 @@ extension TrainingTests {
         let trainer = try Trainer(config: config, dataset: data)
         let run = try RunDirectory(directory.appendingPathComponent("evaluated"), config: config, quiet: true)
         let reference = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: 28).subset(0..<500)
-        run.evaluator = try Evaluator(classifier: DigitClassifier.load(Repository.root.appendingPathComponent(config.logging.classifier)), reference: reference)
+        trainer.evaluator = try Evaluator(classifier: DigitClassifier.load(Repository.root.appendingPathComponent(config.logging.classifier)), reference: reference)
         trainer.observers = [run]
         try trainer.run()
         XCTAssertTrue(trainer.models.generator.isTraining, "evaluation leaves the generator in training mode")

@@ -1,6 +1,18 @@
 import Foundation
 import NN
 
+/// What a checkpoint holds of a run: the networks with their optimisers, and the counters (steps and epochs
+/// done). The config travels beside it.
+public struct TrainingState {
+    public let models: GANModels
+    public let step: Int
+    public let completedEpochs: Int
+
+    public init(models: GANModels, step: Int, completedEpochs: Int) {
+        (self.models, self.step, self.completedEpochs) = (models, step, completedEpochs)
+    }
+}
+
 /// A training checkpoint: one safetensors file with everything a run needs to continue — G and D
 /// parameters and buffers under MODELS.md's names (`generator.model.0.weight`), optimiser state
 /// (`optimizer.generator.model.0.weight.exp_avg`, `optimizer.generator.step`) and, in `__metadata__`, the
@@ -26,27 +38,40 @@ public enum Checkpoint {
         }
     }
 
-    /// The checkpoint of `trainer` as it is now.
-    public static func file(of trainer: Trainer, worldSize: Int = 1) -> SafeTensors.File {
+    /// The checkpoint of `state`: metadata `step` and `epoch` are the steps and epochs done.
+    public static func file(of state: TrainingState, config: TrainingConfig, worldSize: Int = 1) -> SafeTensors.File {
+        let models = state.models
         var tensors = StateDict()
-        tensors.merge(trainer.models.generator.stateDict(), prefix: "generator")
-        tensors.merge(trainer.models.discriminator.stateDict(), prefix: "discriminator")
-        tensors.merge(trainer.models.generatorOptimizer.stateDict(), prefix: "optimizer.generator")
-        tensors.merge(trainer.models.discriminatorOptimizer.stateDict(), prefix: "optimizer.discriminator")
+        tensors.merge(models.generator.stateDict(), prefix: "generator")
+        tensors.merge(models.discriminator.stateDict(), prefix: "discriminator")
+        tensors.merge(models.generatorOptimizer.stateDict(), prefix: "optimizer.generator")
+        tensors.merge(models.discriminatorOptimizer.stateDict(), prefix: "optimizer.discriminator")
         return SafeTensors.File(tensors: tensors, metadata: [
-            "format": "swiftgan-checkpoint", "format_version": formatVersion, "config": trainer.config.yaml,
-            "step": String(trainer.step), "epoch": String(trainer.epoch), "world_size": String(worldSize),
-            "architecture": trainer.config.model.architecture.rawValue,
+            "format": "swiftgan-checkpoint", "format_version": formatVersion, "config": config.yaml,
+            "step": String(state.step), "epoch": String(state.completedEpochs), "world_size": String(worldSize),
+            "architecture": config.model.architecture.rawValue,
         ])
     }
 
-    /// Writes `checkpoints/step-NNNNNNNN.safetensors` (atomically), points `latest.safetensors` at it, and keeps
-    /// the newest `keep` step files.
+    /// The checkpoint of `trainer` as it is now.
+    public static func file(of trainer: Trainer) -> SafeTensors.File {
+        file(of: trainer.state, config: trainer.config, worldSize: trainer.communicator.size)
+    }
+
+    /// Writes `trainer`'s checkpoint into `directory` (see `write`).
     @discardableResult
-    public static func save(_ trainer: Trainer, in directory: URL, keep: Int, worldSize: Int = 1) throws -> URL {
+    public static func save(_ trainer: Trainer, in directory: URL, keep: Int) throws -> URL {
+        try write(file(of: trainer), in: directory, keep: keep)
+    }
+
+    /// Writes `checkpoint` as `step-NNNNNNNN.safetensors` (its metadata's step) in `directory`, atomically,
+    /// points `latest.safetensors` at it, and keeps the newest `keep` step files.
+    @discardableResult
+    public static func write(_ checkpoint: SafeTensors.File, in directory: URL, keep: Int) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent(String(format: "step-%08d.safetensors", trainer.step))
-        try SafeTensors.write(file(of: trainer, worldSize: worldSize), to: url)
+        let step = Int(checkpoint.metadata["step"] ?? "") ?? 0
+        let url = directory.appendingPathComponent(String(format: "step-%08d.safetensors", step))
+        try SafeTensors.write(checkpoint, to: url)
         // latest: a hard link made under a temporary name, then renamed over the old one (both atomic).
         let latest = directory.appendingPathComponent("latest.safetensors")
         let temporary = directory.appendingPathComponent(".latest.safetensors.tmp-\(getpid())")

@@ -74,7 +74,7 @@ public struct Evaluator {
         let classes = config.model.classes
         let random = SampleRandom(seed: seed)
         let (features, probabilities) = try Self.describe(count: count, communicator: communicator, classifier: classifier) { range in
-            let z = try random.noise(.fixedNoise, step: 1 << 29, samples: range, size: config.model.noiseSize).to(generator.device)
+            let z = try random.noise(.fixedNoise, step: SampleRandom.Key.evaluation, samples: range, size: config.model.noiseSize).to(generator.device)
             let labels = classes > 0 ? range.map { $0 % classes } : nil
             let samples = try GradientMode.withoutGradients { try generator.forward(z, labels: labels) }
             return Self.classifierInput(try samples.to(.cpu), range: config.data.range)

@@ -13,13 +13,17 @@ public final class RunDirectory: TrainingObserver {
     private let progress: ProgressLine
     private var window = MetricsWindow()
     private var epochTotals = MetricsWindow()
-    private var lastCheckpointStep = -1
-    public var worldSize = 1
-    /// Scores samples every `logging.evaluate_every` epochs when set (rank 0 alone, so no collectives).
-    public var evaluator: Evaluator?
+    private let name: String
+    private let keepCheckpoints: Int
+    private let imagesPerRow: Int
+    private let logEvery: Int
 
     public init(_ url: URL, config: TrainingConfig, quiet: Bool = false) throws {
         self.url = url
+        name = config.name
+        keepCheckpoints = config.logging.keepCheckpoints
+        imagesPerRow = config.logging.imagesPerRow
+        logEvery = config.logging.logEvery
         let files = FileManager.default
         for folder in [url, url.appendingPathComponent("images"), url.appendingPathComponent("checkpoints")] {
             try files.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -37,82 +41,73 @@ public final class RunDirectory: TrainingObserver {
 
     // MARK: - TrainingObserver
 
-    public func trainingStarted(_ trainer: Trainer) throws {
+    public var wantsArtifacts: Bool { true }
+
+    public func trainingStarted(_ start: TrainingStart) throws {
         window.restart()
         epochTotals.restart()
-        progress.note("training \(trainer.config.name) on \(trainer.dataset.count) images of \(trainer.dataset.source), "
-            + "\(trainer.totalSteps - trainer.step) steps of \(trainer.batchSize) from step \(trainer.step) on \(trainer.device); "
+        progress.start(start)
+        progress.note("training \(start.config.name) on \(start.imageCount) images of \(start.dataSource), "
+            + "\(start.totalSteps - start.step) steps of \(start.config.training.batchSize) from step \(start.step) on \(start.device); "
             + "run directory \(url.path)")
     }
 
-    public func stepFinished(_ trainer: Trainer, metrics step: StepMetrics) throws {
+    public func stepFinished(_ step: StepMetrics, progress state: TrainingProgress) throws {
         window.add(step)
         epochTotals.add(step)
-        progress.update(trainer: trainer, window: window)
-        guard trainer.step % trainer.config.logging.logEvery == 0 || trainer.step == trainer.totalSteps else { return }
-        let imagesPerSecond = window.imagesPerSecond(batch: trainer.batchSize)
+        progress.update(state, window: window)
+        guard state.step % logEvery == 0 || state.step == state.totalSteps else { return }
         var record = window.means
-        record["images_per_second"] = imagesPerSecond
-        record["generator_learning_rate"] = Double("\(trainer.models.generatorOptimizer.learningRate)") ?? 0
-        record["discriminator_learning_rate"] = Double("\(trainer.models.discriminatorOptimizer.learningRate)") ?? 0
-        try writeRecord(kind: "step", step: trainer.step, epoch: trainer.epochOfLastStep + 1, record)
-        try tensorBoard.scalars(record.sorted { $0.key < $1.key }.map { (Self.tag($0.key), Float($0.value)) }, step: trainer.step)
-        chart.points.append((trainer.step, record["discriminator_loss"].map(Float.init), record["generator_loss"].map(Float.init)))
-        if !progress.isTerminal { progress.log(trainer: trainer, record: record) }
+        record["images_per_second"] = window.imagesPerSecond(batch: state.batchSize)
+        record["generator_learning_rate"] = Double("\(state.generatorLearningRate)") ?? 0
+        record["discriminator_learning_rate"] = Double("\(state.discriminatorLearningRate)") ?? 0
+        try writeRecord(kind: "step", step: state.step, epoch: state.epoch, record)
+        try tensorBoard.scalars(record.sorted { $0.key < $1.key }.map { (Self.tag($0.key), Float($0.value)) }, step: state.step)
+        chart.points.append((state.step, record["discriminator_loss"].map(Float.init), record["generator_loss"].map(Float.init)))
+        if !progress.isTerminal { progress.log(state, record: record) }
         window.restart()
     }
 
-    public func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws {
-        try writeGrid(trainer, name: String(format: "epoch-%04d.png", epoch + 1))
+    public func epochFinished(_ report: EpochReport) throws {
+        if let grid = report.grid { try writeGrid(grid, name: String(format: "epoch-%04d.png", report.epoch), step: report.step) }
         var record = epochTotals.means
-        if let testLosses {
+        if let testLosses = report.testLosses {
             record["test_discriminator_loss"] = Double(testLosses.discriminator)
             record["test_generator_loss"] = Double(testLosses.generator)
-            try tensorBoard.scalars([("test/discriminator_loss", testLosses.discriminator), ("test/generator_loss", testLosses.generator)], step: trainer.step)
+            try tensorBoard.scalars([("test/discriminator_loss", testLosses.discriminator), ("test/generator_loss", testLosses.generator)], step: report.step)
         }
-        try writeRecord(kind: "epoch", step: trainer.step, epoch: epoch + 1, record)
-        let every = trainer.config.logging.evaluateEvery
-        if let evaluator, every > 0, (epoch + 1) % every == 0 { try evaluate(trainer, evaluator, epoch: epoch) }
-        try chart.svg(title: trainer.config.name).write(to: url.appendingPathComponent("losses.svg"), atomically: true, encoding: .utf8)
-        progress.finishEpoch(epoch: epoch + 1, of: trainer.config.training.epochs, record: record)
+        try writeRecord(kind: "epoch", step: report.step, epoch: report.epoch, record)
+        if let evaluation = report.evaluation { try write(evaluation, epoch: report.epoch, step: report.step) }
+        try chart.svg(title: name).write(to: url.appendingPathComponent("losses.svg"), atomically: true, encoding: .utf8)
+        progress.finishEpoch(epoch: report.epoch, of: report.epochs, record: record)
         epochTotals.restart()
-        if (epoch + 1) % trainer.config.logging.checkpointEvery == 0 { try checkpoint(trainer) }
+        if let checkpoint = report.checkpoint { try Checkpoint.write(checkpoint, in: checkpointsURL, keep: keepCheckpoints) }
         try tensorBoard.flush()
     }
 
-    public func trainingFinished(_ trainer: Trainer) throws {
-        // A run that ends within an epoch (max_steps, a signal) still shows where it got to.
-        if trainer.step % trainer.batchesPerEpoch != 0 { try writeGrid(trainer, name: String(format: "step-%07d.png", trainer.step)) }
-        if lastCheckpointStep != trainer.step { try checkpoint(trainer) }
+    public func trainingFinished(_ report: FinishReport) throws {
+        if let grid = report.grid { try writeGrid(grid, name: String(format: "step-%07d.png", report.step), step: report.step) }
+        if let checkpoint = report.checkpoint { try Checkpoint.write(checkpoint, in: checkpointsURL, keep: keepCheckpoints) }
         try tensorBoard.flush()
-        progress.note("finished at step \(trainer.step); checkpoint \(checkpointsURL.appendingPathComponent("latest.safetensors").path)")
+        progress.note("finished at step \(report.step); checkpoint \(checkpointsURL.appendingPathComponent("latest.safetensors").path)")
     }
 
     /// The fixed-noise samples as a PNG grid in images/ and in TensorBoard.
-    func writeGrid(_ trainer: Trainer, name: String) throws {
-        let (samples, _) = try trainer.fixedSamples(count: trainer.config.logging.gridSamples)
-        let grid = ImageGrid(samples, columns: trainer.config.logging.imagesPerRow)
-        let png = grid.png
+    func writeGrid(_ grid: SampleGrid, name: String, step: Int) throws {
+        let image = ImageGrid(grid.images, columns: imagesPerRow)
+        let png = image.png
         try png.write(to: imagesURL.appendingPathComponent(name), options: .atomic)
-        try tensorBoard.image("samples", png: png, width: grid.width, height: grid.height, step: trainer.step)
+        try tensorBoard.image("samples", png: png, width: image.width, height: image.height, step: step)
     }
 
-    /// FID, KID, IS and label accuracy of the generator now, to metrics.jsonl (`"kind": "evaluation"`) and
-    /// TensorBoard (`quality/...`).
-    func evaluate(_ trainer: Trainer, _ evaluator: Evaluator, epoch: Int) throws {
-        let report = try evaluator.evaluate(generator: trainer.models.generator, config: trainer.config,
-                                            count: trainer.config.logging.evaluationSamples)
+    /// FID, KID, IS and label accuracy to metrics.jsonl (`"kind": "evaluation"`) and TensorBoard (`quality/...`).
+    func write(_ report: Evaluator.Report, epoch: Int, step: Int) throws {
         var values = ["fid": report.fid, "kid": report.kid, "inception_score": report.inceptionScore]
         if let accuracy = report.labelAccuracy { values["label_accuracy"] = accuracy }
-        try writeRecord(kind: "evaluation", step: trainer.step, epoch: epoch + 1, values)
-        try tensorBoard.scalars(values.sorted { $0.key < $1.key }.map { ("quality/\($0.key)", Float($0.value)) }, step: trainer.step)
-        progress.note(String(format: "epoch %d quality: FID %.2f, KID %.3f, IS %.3f", epoch + 1, report.fid, report.kid, report.inceptionScore)
+        try writeRecord(kind: "evaluation", step: step, epoch: epoch, values)
+        try tensorBoard.scalars(values.sorted { $0.key < $1.key }.map { ("quality/\($0.key)", Float($0.value)) }, step: step)
+        progress.note(String(format: "epoch %d quality: FID %.2f, KID %.3f, IS %.3f", epoch, report.fid, report.kid, report.inceptionScore)
             + (report.labelAccuracy.map { String(format: ", label accuracy %.3f", $0) } ?? ""))
-    }
-
-    func checkpoint(_ trainer: Trainer) throws {
-        try Checkpoint.save(trainer, in: checkpointsURL, keep: trainer.config.logging.keepCheckpoints, worldSize: worldSize)
-        lastCheckpointStep = trainer.step
     }
 
     // MARK: - Records
@@ -179,11 +174,15 @@ final class ProgressLine {
     let quiet: Bool
     private var lastDraw: UInt64 = 0
     private let started = DispatchTime.now().uptimeNanoseconds
-    private var startStep: Int?
+    private var startStep = 0
 
     init(quiet: Bool) {
         self.quiet = quiet
         isTerminal = isatty(2) == 1
+    }
+
+    func start(_ start: TrainingStart) {
+        startStep = start.step
     }
 
     func note(_ text: String) {
@@ -191,25 +190,24 @@ final class ProgressLine {
         FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + text + "\n").utf8))
     }
 
-    func update(trainer: Trainer, window: MetricsWindow) {
-        if startStep == nil { startStep = trainer.step - 1 }
+    func update(_ state: TrainingProgress, window: MetricsWindow) {
         guard isTerminal, !quiet else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        guard now - lastDraw > 200_000_000 || trainer.step == trainer.totalSteps else { return }
+        guard now - lastDraw > 200_000_000 || state.step == state.totalSteps else { return }
         lastDraw = now
         let means = window.means
         let line = String(
             format: "epoch %d/%d  step %d/%d  %.0f img/s  ETA %@  D %.4f  G %.4f",
-            trainer.epochOfLastStep + 1, trainer.config.training.epochs, trainer.step, trainer.totalSteps,
-            rate(trainer) * Double(trainer.batchSize), eta(trainer), means["discriminator_loss"] ?? .nan, means["generator_loss"] ?? .nan)
+            state.epoch, state.epochs, state.step, state.totalSteps, rate(state) * Double(state.batchSize), eta(state),
+            means["discriminator_loss"] ?? .nan, means["generator_loss"] ?? .nan)
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }
 
-    func log(trainer: Trainer, record: [String: Double]) {
+    func log(_ state: TrainingProgress, record: [String: Double]) {
         guard !quiet else { return }
         note(String(format: "epoch %d/%d step %d/%d %.0f img/s ETA %@ D %.4f G %.4f D(x) %.3f D(G(z)) %.3f",
-                    trainer.epochOfLastStep + 1, trainer.config.training.epochs, trainer.step, trainer.totalSteps,
-                    record["images_per_second"] ?? 0, eta(trainer), record["discriminator_loss"] ?? .nan,
+                    state.epoch, state.epochs, state.step, state.totalSteps,
+                    record["images_per_second"] ?? 0, eta(state), record["discriminator_loss"] ?? .nan,
                     record["generator_loss"] ?? .nan, record["real_score"] ?? .nan, record["fake_score"] ?? .nan))
     }
 
@@ -220,15 +218,15 @@ final class ProgressLine {
     }
 
     /// Steps per second since this process started training.
-    private func rate(_ trainer: Trainer) -> Double {
+    private func rate(_ state: TrainingProgress) -> Double {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return Double(trainer.step - (startStep ?? trainer.step)) / max(seconds, 1e-9)
+        return Double(state.step - startStep) / max(seconds, 1e-9)
     }
 
-    private func eta(_ trainer: Trainer) -> String {
-        let perSecond = rate(trainer)
+    private func eta(_ state: TrainingProgress) -> String {
+        let perSecond = rate(state)
         guard perSecond > 0 else { return "?" }
-        let seconds = Int(Double(trainer.totalSteps - trainer.step) / perSecond)
+        let seconds = Int(Double(state.totalSteps - state.step) / perSecond)
         return seconds >= 3600 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m" : "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s"
     }
 }

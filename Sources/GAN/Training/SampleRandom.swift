@@ -8,6 +8,18 @@ public struct SampleRandom {
         case noise = 1, generatorNoise, fakeLabels, generatorLabels, penaltyWeights, fixedNoise, epochOrder
     }
 
+    /// The step keys of draws made outside training steps, where a training step's number would collide.
+    public enum Key {
+        /// The fixed noise of the sample grid.
+        public static let grid = 0
+        /// The test split's losses after epoch `epoch` (from 1): negative, never a training step.
+        public static func testSplit(afterEpoch epoch: Int) -> Int { -1 - epoch }
+        /// `swiftgan evaluate` and evaluation during training.
+        public static let evaluation = 1 << 29
+        /// `swiftgan sample`.
+        public static let sampling = 1 << 30
+    }
+
     public let seed: UInt64
 
     public init(seed: UInt64) { self.seed = seed }

@@ -4,6 +4,7 @@ import NN
 
 /// What one logged training step measured.
 public struct StepMetrics: Equatable {
+    /// The epoch this step belongs to, from 1, and the steps done once it completes.
     public var epoch: Int
     public var step: Int
     public var discriminatorLoss: Float?
@@ -22,24 +23,23 @@ public struct StepMetrics: Equatable {
     public var syncBatchNormSeconds = 0.0
 }
 
-/// Receives what training produces; the run directory (rank 0) implements it.
-public protocol TrainingObserver: AnyObject {
-    func trainingStarted(_ trainer: Trainer) throws
-    func stepFinished(_ trainer: Trainer, metrics: StepMetrics) throws
-    func epochFinished(_ trainer: Trainer, epoch: Int, testLosses: (discriminator: Float, generator: Float)?) throws
-    func trainingFinished(_ trainer: Trainer) throws
-}
-
-/// One loop for every GAN family: a discriminator step and, on the schedule, a generator step per batch.
+/// One loop for every GAN family: a discriminator step and, on the schedule, a generator step per batch. It
+/// decides, from the config, when the test split is scored, grids drawn, samples evaluated and checkpoints
+/// made, and hands the results to its observers.
 public final class Trainer {
     public let config: TrainingConfig
     public let models: GANModels
     public let dataset: ImageDataset
     public let testSet: ImageDataset?
     public let random: SampleRandom
-    /// Batches trained so far: the step counter every random draw is keyed by.
+    /// Steps done: the counter every random draw is keyed by.
     public internal(set) var step = 0
     public var observers: [TrainingObserver] = []
+    /// Scores samples every `logging.evaluate_every` epochs for observers that want artifacts (rank 0 alone:
+    /// it makes no collectives).
+    public var evaluator: Evaluator?
+    /// The step of the last checkpoint handed to observers.
+    private var checkpointStep: Int?
     /// Set to stop at the next step boundary (as SIGINT and SIGTERM do through `StopSignal`); with several
     /// ranks, a request on any rank stops all of them after the same step.
     public var stopRequested = false
@@ -98,21 +98,22 @@ public final class Trainer {
         let all = config.training.epochs * batchesPerEpoch
         return config.training.maxSteps > 0 ? min(all, config.training.maxSteps) : all
     }
-    /// The epoch the next step belongs to (0-based).
-    public var epoch: Int { step / batchesPerEpoch }
-    /// The epoch the last finished step belonged to (0-based): what progress reports show.
-    public var epochOfLastStep: Int { max(step - 1, 0) / batchesPerEpoch }
+    /// Epochs done; also the 0-based index of the epoch the next step belongs to.
+    public var completedEpochs: Int { step / batchesPerEpoch }
 
     // MARK: - The loop
 
     /// Trains from the current step to the end of the last epoch (or `maxSteps`).
     public func run() throws {
-        for observer in observers { try observer.trainingStarted(self) }
+        let start = TrainingStart(
+            config: config, imageCount: dataset.count, dataSource: dataset.source, device: device, step: step,
+            totalSteps: totalSteps, batchesPerEpoch: batchesPerEpoch)
+        for observer in observers { try observer.trainingStarted(start) }
         shouldStop = try ranksAgreeToStop()
         while step < totalSteps, !shouldStop {
-            let epoch = self.epoch
-            let order = random.permutation(count: dataset.count, epoch: epoch)
-            var batchInEpoch = step - epoch * batchesPerEpoch
+            let epochIndex = completedEpochs
+            let order = random.permutation(count: dataset.count, epoch: epochIndex)
+            var batchInEpoch = step - epochIndex * batchesPerEpoch
             while batchInEpoch < batchesPerEpoch, step < totalSteps, !shouldStop {
                 let started = DispatchTime.now().uptimeNanoseconds
                 discriminatorParallel.resetTimers()
@@ -125,16 +126,64 @@ public final class Trainer {
                 step += 1
                 batchInEpoch += 1
                 metrics = try agree(on: metrics)
-                for observer in observers { try observer.stepFinished(self, metrics: metrics) }
+                let progress = self.progress
+                for observer in observers { try observer.stepFinished(metrics, progress: progress) }
                 shouldStop = try ranksAgreeToStop()
             }
-            if batchInEpoch == batchesPerEpoch {
-                let test = config.logging.evaluateTestSplit ? try testLosses() : nil
-                for observer in observers { try observer.epochFinished(self, epoch: epoch, testLosses: test) }
-            }
+            if batchInEpoch == batchesPerEpoch { try finishEpoch(epochIndex + 1) }
         }
-        for observer in observers { try observer.trainingFinished(self) }
+        try finishTraining()
     }
+
+    var progress: TrainingProgress {
+        TrainingProgress(
+            step: step, totalSteps: totalSteps, epoch: max(step - 1, 0) / batchesPerEpoch + 1, epochs: config.training.epochs,
+            batchSize: batchSize, generatorLearningRate: models.generatorOptimizer.learningRate,
+            discriminatorLearningRate: models.discriminatorOptimizer.learningRate)
+    }
+
+    /// Whether any observer wants grids, evaluations and checkpoints (rank 0's run directory does).
+    private var makesArtifacts: Bool { observers.contains { $0.wantsArtifacts } }
+
+    /// The end of epoch `epoch` (from 1): the test split's losses on every rank (they share its batches), then
+    /// what the schedule asks for.
+    private func finishEpoch(_ epoch: Int) throws {
+        let test = config.logging.evaluateTestSplit ? try testLosses(afterEpoch: epoch) : nil
+        var grid: SampleGrid?, evaluation: Evaluator.Report?, checkpoint: SafeTensors.File?
+        if makesArtifacts {
+            grid = try fixedSamples(count: config.logging.gridSamples)
+            let every = config.logging.evaluateEvery
+            if let evaluator, every > 0, epoch % every == 0 {
+                evaluation = try evaluator.evaluate(generator: models.generator, config: config, count: config.logging.evaluationSamples)
+            }
+            if epoch % config.logging.checkpointEvery == 0 { checkpoint = checkpointFile() }
+        }
+        let report = EpochReport(
+            epoch: epoch, epochs: config.training.epochs, step: step, testLosses: test, grid: grid, evaluation: evaluation,
+            checkpoint: checkpoint)
+        for observer in observers { try observer.epochFinished(report) }
+    }
+
+    /// The end of the run: a grid when it ended within an epoch (max_steps, a signal), and a checkpoint of
+    /// this step unless the last epoch's report carried one.
+    private func finishTraining() throws {
+        var grid: SampleGrid?, checkpoint: SafeTensors.File?
+        if makesArtifacts {
+            if step % batchesPerEpoch != 0 { grid = try fixedSamples(count: config.logging.gridSamples) }
+            if checkpointStep != step { checkpoint = checkpointFile() }
+        }
+        let report = FinishReport(step: step, grid: grid, checkpoint: checkpoint)
+        for observer in observers { try observer.trainingFinished(report) }
+    }
+
+    /// This trainer's state as a checkpoint file.
+    private func checkpointFile() -> SafeTensors.File {
+        checkpointStep = step
+        return Checkpoint.file(of: state, config: config, worldSize: communicator.size)
+    }
+
+    /// The networks, optimisers and counters a checkpoint holds.
+    public var state: TrainingState { TrainingState(models: models, step: step, completedEpochs: completedEpochs) }
 
     /// Whether to stop before the next step: asked by an observer, or by SIGINT/SIGTERM on any rank. Every
     /// rank gets the same answer, after everything in this step that could ask.
@@ -177,7 +226,7 @@ public final class Trainer {
         let fakeLabels = conditional ? try labels(.fakeLabels, realLabels: realLabels) : nil
         let z = try random.noise(.noise, step: step, samples: samples, size: config.model.noiseSize).to(device)
         let fake = try g.forward(z, labels: fakeLabels)
-        var metrics = StepMetrics(epoch: epoch, step: step + 1)
+        var metrics = StepMetrics(epoch: completedEpochs + 1, step: step + 1)  // the step this call completes
 
         if batchInEpoch % config.schedule.discriminatorEvery == 0 {
             try discriminatorStep(real: real, realLabels: conditional ? realLabels : nil, fake: fake.detached(),
@@ -277,7 +326,7 @@ public final class Trainer {
 
     /// D's and G's losses on the test split with both networks in evaluation mode and no updates (seed 000's
     /// `evaluate`), averaged over its full batches; the ranks share the batches.
-    public func testLosses() throws -> (discriminator: Float, generator: Float)? {
+    public func testLosses(afterEpoch epoch: Int) throws -> (discriminator: Float, generator: Float)? {
         guard let testSet, testSet.count >= batchSize else { return nil }
         let (g, d) = (models.generator, models.discriminator)
         g.eval()
@@ -291,8 +340,9 @@ public final class Trainer {
                 let (hostReal, realLabels) = testSet.batch(samples, range: config.data.range)
                 let real = try hostReal.to(device)
                 let conditional = config.model.classes > 0
-                let labels = conditional ? samples.map { random.label(.fakeLabels, step: -1 - epoch, sample: $0, classes: config.model.classes) } : nil
-                let fake = try g.forward(random.noise(.noise, step: -1 - epoch, samples: samples, size: config.model.noiseSize).to(device), labels: labels)
+                let key = SampleRandom.Key.testSplit(afterEpoch: epoch)
+                let labels = conditional ? samples.map { random.label(.fakeLabels, step: key, sample: $0, classes: config.model.classes) } : nil
+                let fake = try g.forward(random.noise(.noise, step: key, samples: samples, size: config.model.noiseSize).to(device), labels: labels)
                 let fakeScores = try d.forward(fake, labels: labels)
                 totals[0] += Double(try discriminatorLoss(real: d.forward(real, labels: conditional ? realLabels : nil), fake: fakeScores).item)
                 totals[1] += Double(try generatorLoss(fake: fakeScores).item)
@@ -303,14 +353,13 @@ public final class Trainer {
         return (Float(totals[0] / Double(batches)), Float(totals[1] / Double(batches)))
     }
 
-    /// The fixed-noise samples of the grid, generated in evaluation mode: `(count, 1, H, W)` in [−1, 1] on the
-    /// host, and their labels (i mod classes) for conditional models.
-    public func fixedSamples(count: Int) throws -> (images: Tensor, labels: [Int]?) {
+    /// The fixed-noise samples of the grid, generated in evaluation mode.
+    public func fixedSamples(count: Int) throws -> SampleGrid {
         let g = models.generator
         g.eval()
         defer { g.train() }
         let labels = config.model.classes > 0 ? (0..<count).map { $0 % config.model.classes } : nil
-        let z = try random.noise(.fixedNoise, step: 0, samples: 0..<count, size: config.model.noiseSize).to(device)
-        return (try GradientMode.withoutGradients { try g.forward(z, labels: labels) }.to(.cpu), labels)
+        let z = try random.noise(.fixedNoise, step: SampleRandom.Key.grid, samples: 0..<count, size: config.model.noiseSize).to(device)
+        return SampleGrid(images: try GradientMode.withoutGradients { try g.forward(z, labels: labels) }.to(.cpu), labels: labels)
     }
 }
