@@ -1,5 +1,6 @@
 import ArgumentParser
 import CMPI
+import GAN
 import Tensor
 
 @main
@@ -12,7 +13,7 @@ struct SwiftGAN: ParsableCommand {
         version: version,
         subcommands: [
             Train.self, Sample.self, Inspect.self, Evaluate.self, TrainClassifier.self, Bench.self, BenchKernels.self, SelfTest.self,
-            Version.self,
+            ConfigKeys.self, Version.self,
         ])
 }
 
@@ -38,4 +39,12 @@ func mpiLibraryVersion() -> String {
 struct CommandError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Every config key with its default, what it accepts and what it means (docs/configuration.md holds the same).
+struct ConfigKeys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config-keys", abstract: "Print every config key, its default, what it accepts and what it means (Markdown).")
+
+    func run() { print(TrainingConfig.keyReference, terminator: "") }
 }

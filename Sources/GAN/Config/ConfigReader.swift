@@ -45,7 +45,9 @@ final class ConfigReader {
 
     private func scalar(_ key: String) throws -> String? {
         guard let node = value(key) else { return nil }
-        if node.null != nil { return nil }
+        // A plain null (`key:` or `key: ~`) leaves the default; a quoted empty string ('') is a value.
+        let quoted = node.scalar.map { $0.style == .singleQuoted || $0.style == .doubleQuoted } ?? false
+        if node.null != nil, !quoted { return nil }
         guard let scalar = node.scalar else { throw error(key, "expected a single value, got \(describe(node))") }
         return scalar.string
     }

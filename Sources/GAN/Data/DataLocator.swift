@@ -10,12 +10,12 @@ public struct DataLocator {
     public init(config: TrainingConfig, directory override: String? = nil) throws {
         let files = FileManager.default
         let explicit = override ?? (config.data.directory.isEmpty ? nil : config.data.directory)
-        var directory = URL(fileURLWithPath: explicit ?? "Data/\(config.data.dataset)")
+        var directory = URL(fileURLWithPath: explicit ?? "Data/\(config.data.dataset.rawValue)")
         func has(_ split: ImageDataset.Split) -> Bool {
             let prefix = split == .train ? "train" : "t10k"
             return ["", ".gz"].contains { files.fileExists(atPath: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte\($0)").path) }
         }
-        if config.data.dataset == "fashion-mnist", explicit == nil, !has(.train), !has(.test) {
+        if config.data.dataset == .fashionMNIST, explicit == nil, !has(.train), !has(.test) {
             notices.append("Fashion-MNIST is not in \(directory.path); training on MNIST instead "
                 + "(Launch/fetch-data fashion-mnist \(directory.path) fetches it where the internet is reachable)")
             directory = URL(fileURLWithPath: "Data/mnist")
@@ -32,7 +32,7 @@ public struct DataLocator {
         case (false, false):
             throw IDXFile.ReadError.unreadable(
                 path: directory.path, reason: "no train-images-idx3-ubyte[.gz] or t10k-images-idx3-ubyte[.gz] there "
-                    + "(Launch/fetch-data \(config.data.dataset) \(directory.path) downloads them)")
+                    + "(Launch/fetch-data \(config.data.dataset.rawValue) \(directory.path) downloads them)")
         }
     }
 }

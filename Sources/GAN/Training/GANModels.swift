@@ -39,23 +39,23 @@ public final class GANModels {
 
     static func optimizer(_ settings: TrainingConfig.OptimizerSettings, _ arena: ParameterArena) -> Optimizer {
         switch settings.kind {
-        case "rmsprop": RMSprop(arena, learningRate: settings.learningRate, alpha: settings.alpha, epsilon: settings.epsilon)
-        case "sgd": SGD(arena, learningRate: settings.learningRate)
-        default: Adam(arena, learningRate: settings.learningRate, betas: (settings.betas[0], settings.betas[1]), epsilon: settings.epsilon)
+        case .rmsprop: RMSprop(arena, learningRate: settings.learningRate, alpha: settings.alpha, epsilon: settings.epsilon)
+        case .sgd: SGD(arena, learningRate: settings.learningRate)
+        case .adam: Adam(arena, learningRate: settings.learningRate, betas: (settings.betas[0], settings.betas[1]), epsilon: settings.epsilon)
         }
     }
 
     /// The seeds' initialisers: `dcgan-normal` is seed 004's `weights_init_normal` (conv weights N(0, 0.02),
     /// BatchNorm2d weight N(1, 0.02) and bias 0); `dcgan64-normal` is seed 002's `initialize_weights` (conv and
     /// BatchNorm2d weights all N(0, 0.02)). Linear layers keep PyTorch's default in both.
-    static func initialize(_ network: Module, scheme: String, generator random: RandomGenerator) {
-        guard scheme != "pytorch" else { return }
+    static func initialize(_ network: Module, scheme: TrainingConfig.Initialization, generator random: RandomGenerator) {
+        guard scheme != .pytorch else { return }
         for (_, module) in network.namedModules() {
             if let layer = module as? WeightLayer, layer is Conv2d || layer is ConvTranspose2d {
                 Initializer.normal(layer.weight.value, std: 0.02, generator: random)
             } else if let norm = module as? BatchNorm2d, let weight = norm.weight {
-                Initializer.normal(weight.value, mean: scheme == "dcgan-normal" ? 1 : 0, std: 0.02, generator: random)
-                if scheme == "dcgan-normal", let bias = norm.bias { Initializer.constant(bias.value, 0) }
+                Initializer.normal(weight.value, mean: scheme == .dcganNormal ? 1 : 0, std: 0.02, generator: random)
+                if scheme == .dcganNormal, let bias = norm.bias { Initializer.constant(bias.value, 0) }
             }
         }
     }

@@ -235,12 +235,12 @@ public final class Trainer {
         if batchInEpoch % config.schedule.criticSteps == 0 {
             var generated = fake, labels = fakeLabels
             switch config.schedule.generatorFakes {
-            case "regenerate": generated = try g.forward(z, labels: fakeLabels)
-            case "fresh":
+            case .regenerate: generated = try g.forward(z, labels: fakeLabels)
+            case .fresh:
                 labels = conditional ? try self.labels(.generatorLabels, realLabels: realLabels) : nil
                 let noise = try random.noise(.generatorNoise, step: step, samples: samples, size: config.model.noiseSize).to(device)
                 generated = try g.forward(noise, labels: labels)
-            default: break
+            case .reuse: break
             }
             try generatorStep(fake: generated, labels: labels, metrics: &metrics)
         }
@@ -249,7 +249,7 @@ public final class Trainer {
 
     /// Labels for conditional fakes: uniform draws keyed by (step, sample), or the real batch's.
     func labels(_ stream: SampleRandom.Stream, realLabels: [Int]) throws -> [Int] {
-        config.schedule.fakeLabels == "batch"
+        config.schedule.fakeLabels == .batch
             ? realLabels
             : localSamples.map { random.label(stream, step: step, sample: $0, classes: config.model.classes) }
     }
@@ -299,7 +299,7 @@ public final class Trainer {
             let total = try add(
                 binaryCrossEntropy(real, target: Tensor(repeating: 1, shape: real.shape, backend: real.backend)),
                 binaryCrossEntropy(fake, target: Tensor(repeating: 0, shape: fake.shape, backend: fake.backend)))
-            return config.loss.discriminatorReduction == "mean" ? total.scaled(by: 0.5) : total
+            return config.loss.discriminatorReduction == .mean ? total.scaled(by: 0.5) : total
         case .hinge: return try GANLoss.hingeDiscriminator(real: real, fake: fake)
         case .wasserstein: return try GANLoss.wassersteinCritic(real: real, fake: fake)
         }

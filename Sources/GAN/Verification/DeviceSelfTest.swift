@@ -180,8 +180,8 @@ public enum DeviceSelfTest {
 
     static func training(_ config: TrainingConfig, device: Device, steps: Int) throws -> [Check] {
         var sgd = config
-        sgd.generatorOptimizer.kind = "sgd"
-        sgd.discriminatorOptimizer.kind = "sgd"
+        sgd.generatorOptimizer.kind = .sgd
+        sgd.discriminatorOptimizer.kind = .sgd
         sgd.logging.evaluateTestSplit = false
         sgd.training.epochs = 1000
         let side = config.data.imageSize, count = config.training.batchSize * 4
