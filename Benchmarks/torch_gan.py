@@ -15,7 +15,7 @@ import make_fixtures  # noqa: E402
 
 
 def networks(config):
-    """The generator and discriminator of a config (MODELS.md), initialised as `model.initialization` says."""
+    """The generator and discriminator of a config (docs/models.md), initialised as `model.initialization` says."""
     model = config.get("model", {})
     architecture = model.get("architecture", "gan")
     classes = model.get("classes", 0)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer of `swiftgan bench`: the same config's networks (torch_gan.py, MODELS.md), optimisers, losses
+"""PyTorch peer of `swiftgan bench`: the same config's networks (torch_gan.py, docs/models.md), optimisers, losses
 and batch, trained on synthetic data with one thread per process, under DistributedDataParallel (gloo on the
 CPU, NCCL on GPUs) when started by mpirun. Prints one JSON line like `swiftgan bench`:
 

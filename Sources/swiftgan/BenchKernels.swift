@@ -22,7 +22,7 @@ struct BenchKernels: ParsableCommand {
         let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, inputSize: Int
     }
 
-    /// The conv and transposed-conv layers of MODELS.md's `dcgan` and `sngan` configs.
+    /// The conv and transposed-conv layers of docs/models.md's `dcgan` and `sngan` configs.
     static let layers: [Layer] = [
         Layer(config: "dcgan", name: "G model.0", transposed: true, inChannels: 256, outChannels: 128, kernel: 3, stride: 2, padding: 0, inputSize: 4),
         Layer(config: "dcgan", name: "G model.3", transposed: true, inChannels: 128, outChannels: 64, kernel: 3, stride: 2, padding: 1, inputSize: 9),

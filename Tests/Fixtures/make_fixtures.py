@@ -8,7 +8,7 @@ The outputs are committed; the Swift tests read them and never need PyTorch.
 Files (safetensors, read by SwiftGAN's own reader):
   layers.safetensors      one case per layer, op and loss: inputs, parameters, outputs, gradients
   optimizers.safetensors  Adam and RMSprop: ten steps from the same parameters and gradients
-  models/<config>.safetensors  the full generator and discriminator of every config in MODELS.md
+  models/<config>.safetensors  the full generator and discriminator of every config in docs/models.md
   penalty/<critic>.safetensors WGAN-GP's penalty and its gradient with respect to the critic's weights
 
 Large tensors stay small on disk: a weight with two or more dimensions is filled from `hash_values`, which
@@ -255,7 +255,7 @@ def optimizer_fixtures():
 
 
 # ---------------------------------------------------------------------------------------------- models
-# Each config of MODELS.md, written as its seed writes it (names are the state_dict keys).
+# Each config of docs/models.md, written as its seed writes it (names are the state_dict keys).
 
 def mlp_generator(z=100, classes=0, eps=0.8):
     class G(nn.Module):
@@ -335,7 +335,7 @@ class DCGANDiscriminator(nn.Module):
         return self.linear(self.conv(x).view(x.size(0), -1))
 
 
-class DCGAN28Generator(nn.Module):  # dcgan28, seed 001 (first kernel 7, see MODELS.md)
+class DCGAN28Generator(nn.Module):  # dcgan28, seed 001 (first kernel 7, see docs/models.md)
     def __init__(self):
         super().__init__()
         self.main = nn.Sequential(
@@ -397,7 +397,7 @@ class SNGANGenerator(nn.Module):  # sngan, seed 000
         return self.deconv(x.view(-1, 128, 7, 7))
 
 
-class SNGANDiscriminator(nn.Module):  # projection discriminator (MODELS.md)
+class SNGANDiscriminator(nn.Module):  # projection discriminator (docs/models.md)
     def __init__(self):
         super().__init__()
         sn = nn.utils.spectral_norm

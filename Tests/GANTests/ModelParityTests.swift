@@ -3,7 +3,7 @@ import NN
 import TestSupport
 import XCTest
 
-/// The networks of every config in MODELS.md against the same networks in PyTorch.
+/// The networks of every config in docs/models.md against the same networks in PyTorch.
 final class ModelParityTests: XCTestCase {
     /// Each fixture config's architecture and options.
     static let configs: [(name: String, architecture: ModelZoo.Architecture, options: ModelZoo.Options)] = {
@@ -57,7 +57,7 @@ final class ModelParityTests: XCTestCase {
     /// Repeats the fixture script's `run_network`: eval then train mode, each a forward pass and a backward
     /// pass of Σ y·R, then the buffers.
     func compare(_ network: GANNetwork, prefix: String, input: Tensor, labels: [Int]?, _ file: SafeTensors.File, _ config: String) throws {
-        // Loading by name with strict checks is itself the test of MODELS.md's tensor names.
+        // Loading by name with strict checks is itself the test of docs/models.md's tensor names.
         try network.loadStateDict(file.initialState(for: network, prefix: prefix))
         let arena = ParameterArena(network)
         let r = try file.floats("\(prefix).R")

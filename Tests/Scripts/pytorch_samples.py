@@ -2,7 +2,7 @@
 """Loads a SwiftGAN checkpoint's `generator.*` tensors into the seed's PyTorch generator with
 load_state_dict(strict=True) and writes its samples for the given noise (evaluation mode):
     python3 Tests/Scripts/pytorch_samples.py CONFIG CHECKPOINT NOISE.npy OUT.npy [LABELS.npy]
-The module definitions are the fixture script's, which follow MODELS.md.
+The module definitions are the fixture script's, which follow docs/models.md.
 """
 import json
 import os

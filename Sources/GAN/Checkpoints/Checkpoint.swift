@@ -14,7 +14,7 @@ public struct TrainingState {
 }
 
 /// A training checkpoint: one safetensors file with everything a run needs to continue — G and D
-/// parameters and buffers under MODELS.md's names (`generator.model.0.weight`), optimiser state
+/// parameters and buffers under docs/models.md's names (`generator.model.0.weight`), optimiser state
 /// (`optimizer.generator.model.0.weight.exp_avg`, `optimizer.generator.step`) and, in `__metadata__`, the
 /// resolved config, step, epoch, world size and format version.
 public enum Checkpoint {

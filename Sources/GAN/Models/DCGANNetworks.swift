@@ -52,7 +52,7 @@ public final class DCGANDiscriminator: GANNetwork {
 
 extension ModelZoo {
     /// Seed 001's generator for 28×28 images: `main` = ConvT(100,128,7,1,0) BN2d ReLU ConvT(128,64,4,2,1) BN2d
-    /// ReLU ConvT(64,1,4,2,1) Tanh (1 → 7 → 14 → 28; the seed's kernel 4 in the first layer is MODELS.md's
+    /// ReLU ConvT(64,1,4,2,1) Tanh (1 → 7 → 14 → 28; the seed's kernel 4 in the first layer is docs/models.md's
     /// known quirk).
     static func dcgan28Generator(noiseSize: Int, random: RandomGenerator) -> SequentialNetwork {
         SequentialNetwork("main", Sequential(

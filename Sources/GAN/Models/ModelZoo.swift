@@ -1,6 +1,6 @@
 import NN
 
-/// The architectures of MODELS.md by name: the `architecture` a config names picks a generator and a
+/// The architectures of docs/models.md by name: the `architecture` a config names picks a generator and a
 /// discriminator built in Swift, with the seeds' hyperparameters as arguments.
 public enum ModelZoo {
     public enum Architecture: String, CaseIterable, Codable {

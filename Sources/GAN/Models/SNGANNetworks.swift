@@ -28,7 +28,7 @@ public final class SNGANGenerator: GANNetwork {
 
 /// Seed 000's discriminator with spectral norm, made a projection discriminator (Miyato & Koyama 2018):
 /// `conv` = SN(Conv(1,64,4,2,1)) LReLU(.2) SN(Conv(64,128,4,2,1)) LReLU(.2); h = LReLU(SN(Lin(6272,1024))(·));
-/// output = SN(Lin(1024,1))(h) + Σ embed(y)·h. (The seed's D never sees the label; MODELS.md explains why this one does.)
+/// output = SN(Lin(1024,1))(h) + Σ embed(y)·h. (The seed's D never sees the label; docs/models.md explains why this one does.)
 public final class SNGANDiscriminator: GANNetwork {
     let conv: Sequential
     let fc: Sequential
