@@ -55,7 +55,9 @@ public final class LocalCommunicator: Communicator {
     public var size: Int { 1 }
     public func allreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws {}
     public func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) throws {}
-    public func startAllreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws -> PendingReduction { Finished() }
+    public func startAllreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws -> PendingReduction {
+        Finished()
+    }
     public func allreduceMax(_ value: Double) throws -> Double { value }
     public func broadcast(_ bytes: UnsafeMutableRawPointer, byteCount: Int, root: Int) throws {}
     public func allgather(_ value: Double) throws -> [Double] { [value] }
@@ -67,4 +69,3 @@ public final class LocalCommunicator: Communicator {
         func test() throws -> Bool { true }
     }
 }
-

@@ -68,7 +68,8 @@ public final class DataParallel {
     /// Open MPI advances a non-blocking collective only inside MPI calls.
     private func parameterFinished(_ leaf: Tensor) throws {
         guard overlap, communicator.size > 1, leaf.storage === arena.values.storage,
-              let index = bucketAtOffset[leaf.offset] else { return }
+            let index = bucketAtOffset[leaf.offset]
+        else { return }
         buckets[index].remaining -= 1
         if buckets[index].remaining == 0 { try start(index) }
         for bucket in buckets { try bucket.pending?.test() }
@@ -99,7 +100,8 @@ public final class DataParallel {
             try communicator.allreduceSum(hostGradients(0..<arena.count), count: arena.count)
         }
         if let staging { arena.gradients.backend.upload(staging.pointer, into: arena.gradients) }
-        arena.gradients.backend.unary(.affine(scale: 1 / Float(communicator.size), shift: 0), arena.gradients, into: arena.gradients)
+        arena.gradients.backend.unary(
+            .affine(scale: 1 / Float(communicator.size), shift: 0), arena.gradients, into: arena.gradients)
     }
 
     // MARK: - Timers

@@ -47,7 +47,8 @@ public final class MPICommunicator: Communicator {
     /// Whether this process was started by an MPI launcher (so MPI is worth initialising).
     public static var isLaunchedByMPI: Bool {
         let environment = ProcessInfo.processInfo.environment
-        return environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMI_SIZE"] != nil || environment["PMIX_RANK"] != nil
+        return environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMI_SIZE"] != nil
+            || environment["PMIX_RANK"] != nil
     }
 
     func check(_ code: Int32, _ call: String) throws {
@@ -60,22 +61,30 @@ public final class MPICommunicator: Communicator {
     }
 
     public func allreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws {
-        try check(MPI_Allreduce(swiftgan_in_place(), values, Int32(count), swiftgan_float(), swiftgan_sum(), world), "MPI_Allreduce")
+        try check(
+            MPI_Allreduce(swiftgan_in_place(), values, Int32(count), swiftgan_float(), swiftgan_sum(), world),
+            "MPI_Allreduce")
     }
 
     public func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) throws {
-        try check(MPI_Allreduce(swiftgan_in_place(), values, Int32(count), swiftgan_double(), swiftgan_sum(), world), "MPI_Allreduce")
+        try check(
+            MPI_Allreduce(swiftgan_in_place(), values, Int32(count), swiftgan_double(), swiftgan_sum(), world),
+            "MPI_Allreduce")
     }
 
     public func startAllreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws -> PendingReduction {
         let pending = Request(communicator: self)
-        try check(MPI_Iallreduce(swiftgan_in_place(), values, Int32(count), swiftgan_float(), swiftgan_sum(), world, &pending.request), "MPI_Iallreduce")
+        try check(
+            MPI_Iallreduce(
+                swiftgan_in_place(), values, Int32(count), swiftgan_float(), swiftgan_sum(), world, &pending.request),
+            "MPI_Iallreduce")
         return pending
     }
 
     public func allreduceMax(_ value: Double) throws -> Double {
         var v = value
-        try check(MPI_Allreduce(swiftgan_in_place(), &v, 1, swiftgan_double(), swiftgan_max(), world), "MPI_Allreduce(max)")
+        try check(
+            MPI_Allreduce(swiftgan_in_place(), &v, 1, swiftgan_double(), swiftgan_max(), world), "MPI_Allreduce(max)")
         return v
     }
 

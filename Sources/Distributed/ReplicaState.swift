@@ -8,19 +8,29 @@ public enum ReplicaState {
         for tensor in tensors(modules: modules, optimizers: optimizers) {
             // Through a host copy: MPI broadcasts host memory, and a tensor may live on a GPU.
             var values = tensor.scalars
-            try values.withUnsafeMutableBytes { try communicator.broadcast($0.baseAddress!, byteCount: $0.count, root: 0) }
+            try values.withUnsafeMutableBytes {
+                try communicator.broadcast($0.baseAddress!, byteCount: $0.count, root: 0)
+            }
             try tensor.assign(values)
         }
         var integers = integerState(modules: modules, optimizers: optimizers)
         guard !integers.isEmpty else { return }
-        try integers.withUnsafeMutableBytes { try communicator.broadcast($0.baseAddress!, byteCount: $0.count, root: 0) }
+        try integers.withUnsafeMutableBytes {
+            try communicator.broadcast($0.baseAddress!, byteCount: $0.count, root: 0)
+        }
         var cursor = 0
         for module in modules {
             for (_, buffer) in module.namedBuffers() {
-                if case .int64 = buffer.value { buffer.value = .int64(integers[cursor]); cursor += 1 }
+                if case .int64 = buffer.value {
+                    buffer.value = .int64(integers[cursor])
+                    cursor += 1
+                }
             }
         }
-        for optimizer in optimizers { optimizer.stepCount = Int(integers[cursor]); cursor += 1 }
+        for optimizer in optimizers {
+            optimizer.stepCount = Int(integers[cursor])
+            cursor += 1
+        }
     }
 
     /// Fails unless every rank holds exactly rank 0's state (compared by a position-weighted checksum).

@@ -75,9 +75,10 @@ open class Module {
 
     /// Every module below and including this one, with its dotted path ("" for this one), pre-order.
     public func namedModules(prefix: String = "") -> [(name: String, module: Module)] {
-        [(prefix, self)] + children.flatMap { child in
-            child.module.namedModules(prefix: prefix.isEmpty ? child.name : "\(prefix).\(child.name)")
-        }
+        [(prefix, self)]
+            + children.flatMap { child in
+                child.module.namedModules(prefix: prefix.isEmpty ? child.name : "\(prefix).\(child.name)")
+            }
     }
 
     /// Every trainable parameter with its state-dict name, in PyTorch's order.
@@ -137,10 +138,11 @@ extension ModuleError {
         switch self {
         case let .missingTensor(name): .missingTensor("\(prefix).\(name)")
         case let .unexpectedTensor(name): .unexpectedTensor("\(prefix).\(name)")
-        case let .shapeMismatch(name, expected, found): .shapeMismatch(name: "\(prefix).\(name)", expected: expected, found: found)
-        case let .dtypeMismatch(name, expected, found): .dtypeMismatch(name: "\(prefix).\(name)", expected: expected, found: found)
+        case let .shapeMismatch(name, expected, found):
+            .shapeMismatch(name: "\(prefix).\(name)", expected: expected, found: found)
+        case let .dtypeMismatch(name, expected, found):
+            .dtypeMismatch(name: "\(prefix).\(name)", expected: expected, found: found)
         default: self
         }
     }
 }
-

@@ -22,7 +22,9 @@ struct Bench: ParsableCommand {
 
     func bench(_ communicator: Communicator) throws {
         BLASThreads.applyDefault()
-        var settings = ["logging.evaluate_test_split=false", "training.max_steps=\(warmup + steps)", "training.epochs=1000"]
+        var settings = [
+            "logging.evaluate_test_split=false", "training.max_steps=\(warmup + steps)", "training.epochs=1000",
+        ]
         if let batchSize { settings.append("training.batch_size=\(batchSize)") }
         if let device { settings.append("runtime.device=\(device)") }
         var config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
@@ -46,8 +48,10 @@ struct Bench: ParsableCommand {
         let step = timer.slowest.reduce(0, +) / n
         let allreduce = timer.allreduce.reduce(0, +) / n, syncBN = timer.syncBatchNorm.reduce(0, +) / n
         let fields: [(String, String)] = [
-            ("config", "\"\(config.name)\""), ("device", "\"\(config.runtime.device)\""), ("world_size", "\(communicator.size)"), ("global_batch", "\(config.training.batchSize)"),
-            ("per_rank_batch", "\(trainer.localBatchSize)"), ("steps", "\(timer.slowest.count)"), ("overlap", "\(!noOverlap)"),
+            ("config", "\"\(config.name)\""), ("device", "\"\(config.runtime.device)\""),
+            ("world_size", "\(communicator.size)"), ("global_batch", "\(config.training.batchSize)"),
+            ("per_rank_batch", "\(trainer.localBatchSize)"), ("steps", "\(timer.slowest.count)"),
+            ("overlap", "\(!noOverlap)"),
             ("images_per_second", format(Double(config.training.batchSize) / step)),
             ("ms_per_step", format(step * 1e3)), ("compute_ms", format((step - allreduce - syncBN) * 1e3)),
             ("allreduce_wait_ms", format(allreduce * 1e3)), ("syncbn_ms", format(syncBN * 1e3)),
@@ -59,8 +63,9 @@ struct Bench: ParsableCommand {
     /// The largest resident set this process has had (VmHWM), in MB.
     static func peakMemoryMegabytes() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = Double(line.split(separator: " ")[1]) else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Double(line.split(separator: " ")[1])
+        else { return 0 }
         return kilobytes / 1024
     }
 }

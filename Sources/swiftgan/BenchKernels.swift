@@ -24,17 +24,39 @@ struct BenchKernels: ParsableCommand {
 
     /// The conv and transposed-conv layers of docs/models.md's `dcgan` and `sngan` configs.
     static let layers: [Layer] = [
-        Layer(config: "dcgan", name: "G model.0", transposed: true, inChannels: 256, outChannels: 128, kernel: 3, stride: 2, padding: 0, inputSize: 4),
-        Layer(config: "dcgan", name: "G model.3", transposed: true, inChannels: 128, outChannels: 64, kernel: 3, stride: 2, padding: 1, inputSize: 9),
-        Layer(config: "dcgan", name: "G model.6", transposed: true, inChannels: 64, outChannels: 1, kernel: 4, stride: 2, padding: 2, inputSize: 17),
-        Layer(config: "dcgan", name: "D conv.0", transposed: false, inChannels: 1, outChannels: 16, kernel: 3, stride: 2, padding: 1, inputSize: 32),
-        Layer(config: "dcgan", name: "D conv.2", transposed: false, inChannels: 16, outChannels: 32, kernel: 3, stride: 2, padding: 1, inputSize: 16),
-        Layer(config: "dcgan", name: "D conv.5", transposed: false, inChannels: 32, outChannels: 64, kernel: 3, stride: 2, padding: 1, inputSize: 8),
-        Layer(config: "dcgan", name: "D conv.8", transposed: false, inChannels: 64, outChannels: 128, kernel: 4, stride: 1, padding: 0, inputSize: 4),
-        Layer(config: "sngan", name: "G deconv.0", transposed: true, inChannels: 128, outChannels: 64, kernel: 4, stride: 2, padding: 1, inputSize: 7),
-        Layer(config: "sngan", name: "G deconv.3", transposed: true, inChannels: 64, outChannels: 1, kernel: 4, stride: 2, padding: 1, inputSize: 14),
-        Layer(config: "sngan", name: "D conv.0", transposed: false, inChannels: 1, outChannels: 64, kernel: 4, stride: 2, padding: 1, inputSize: 28),
-        Layer(config: "sngan", name: "D conv.2", transposed: false, inChannels: 64, outChannels: 128, kernel: 4, stride: 2, padding: 1, inputSize: 14),
+        Layer(
+            config: "dcgan", name: "G model.0", transposed: true, inChannels: 256, outChannels: 128, kernel: 3,
+            stride: 2, padding: 0, inputSize: 4),
+        Layer(
+            config: "dcgan", name: "G model.3", transposed: true, inChannels: 128, outChannels: 64, kernel: 3,
+            stride: 2, padding: 1, inputSize: 9),
+        Layer(
+            config: "dcgan", name: "G model.6", transposed: true, inChannels: 64, outChannels: 1, kernel: 4, stride: 2,
+            padding: 2, inputSize: 17),
+        Layer(
+            config: "dcgan", name: "D conv.0", transposed: false, inChannels: 1, outChannels: 16, kernel: 3, stride: 2,
+            padding: 1, inputSize: 32),
+        Layer(
+            config: "dcgan", name: "D conv.2", transposed: false, inChannels: 16, outChannels: 32, kernel: 3, stride: 2,
+            padding: 1, inputSize: 16),
+        Layer(
+            config: "dcgan", name: "D conv.5", transposed: false, inChannels: 32, outChannels: 64, kernel: 3, stride: 2,
+            padding: 1, inputSize: 8),
+        Layer(
+            config: "dcgan", name: "D conv.8", transposed: false, inChannels: 64, outChannels: 128, kernel: 4,
+            stride: 1, padding: 0, inputSize: 4),
+        Layer(
+            config: "sngan", name: "G deconv.0", transposed: true, inChannels: 128, outChannels: 64, kernel: 4,
+            stride: 2, padding: 1, inputSize: 7),
+        Layer(
+            config: "sngan", name: "G deconv.3", transposed: true, inChannels: 64, outChannels: 1, kernel: 4, stride: 2,
+            padding: 1, inputSize: 14),
+        Layer(
+            config: "sngan", name: "D conv.0", transposed: false, inChannels: 1, outChannels: 64, kernel: 4, stride: 2,
+            padding: 1, inputSize: 28),
+        Layer(
+            config: "sngan", name: "D conv.2", transposed: false, inChannels: 64, outChannels: 128, kernel: 4,
+            stride: 2, padding: 1, inputSize: 14),
     ]
 
     func run() throws {
@@ -47,9 +69,10 @@ struct BenchKernels: ParsableCommand {
         }
         for layer in Self.layers where only.map({ "\(layer.config) \(layer.name)".contains($0) }) ?? true {
             let x = Tensor(uninitialized: [batch, layer.inChannels, layer.inputSize, layer.inputSize])
-            let w = Tensor(uninitialized: layer.transposed
-                ? [layer.inChannels, layer.outChannels, layer.kernel, layer.kernel]
-                : [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel])
+            let w = Tensor(
+                uninitialized: layer.transposed
+                    ? [layer.inChannels, layer.outChannels, layer.kernel, layer.kernel]
+                    : [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel])
             random.fillUniform(x, -1, 1)
             random.fillUniform(w, -0.1, 0.1)
             x.requiringGrad()
@@ -64,7 +87,8 @@ struct BenchKernels: ParsableCommand {
             // Forward, input gradient and weight gradient: three GEMMs of one size each.
             let convolutionInput = layer.transposed ? y : x
             let geometry = ConvGeometry(
-                inputChannels: convolutionInput.shape[1], outputChannels: layer.transposed ? layer.inChannels : layer.outChannels,
+                inputChannels: convolutionInput.shape[1],
+                outputChannels: layer.transposed ? layer.inChannels : layer.outChannels,
                 inputHeight: convolutionInput.shape[2], inputWidth: convolutionInput.shape[3],
                 kernel: layer.kernel, stride: layer.stride, padding: layer.padding)
             let flops = Double(6 * geometry.multiplyAdds(batch: batch))
@@ -75,20 +99,26 @@ struct BenchKernels: ParsableCommand {
             let rate = flops / seconds / 1e9
             let shape = "\(describeShape(x.shape)) -> \(describeShape(y.shape))"
             if json {
-                print(#"{"config":"\#(layer.config)","layer":"\#(layer.name)","input":\#(x.shape),"output":\#(y.shape),"ms":\#(format(seconds * 1e3)),"gflops":\#(format(rate)),"sgemm_gflops":\#(format(peak))}"#)
+                print(
+                    #"{"config":"\#(layer.config)","layer":"\#(layer.name)","input":\#(x.shape),"output":\#(y.shape),"ms":\#(format(seconds * 1e3)),"gflops":\#(format(rate)),"sgemm_gflops":\#(format(peak))}"#
+                )
             } else {
                 let label = "\(layer.config) \(layer.name)".padding(toLength: 26, withPad: " ", startingAt: 0)
-                print("\(label) \(shape.padding(toLength: 30, withPad: " ", startingAt: 0)) \(pad(format(seconds * 1e3), 10)) \(pad(format(rate), 9)) \(pad(format(100 * rate / peak), 10))%")
+                print(
+                    "\(label) \(shape.padding(toLength: 30, withPad: " ", startingAt: 0)) \(pad(format(seconds * 1e3), 10)) \(pad(format(rate), 9)) \(pad(format(100 * rate / peak), 10))%"
+                )
             }
         }
     }
 
     func sgemmGigaflops() -> Double {
         let n = 1024
-        let a = Tensor(repeating: 0.5, shape: [n, n]), b = Tensor(repeating: 0.25, shape: [n, n]), c = Tensor(zeros: [n, n])
-        let seconds = (try? best(of: 5) {
-            Kernels.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, a.pointer, b.pointer, c.pointer)
-        }) ?? .infinity
+        let a = Tensor(repeating: 0.5, shape: [n, n]), b = Tensor(repeating: 0.25, shape: [n, n]),
+            c = Tensor(zeros: [n, n])
+        let seconds =
+            (try? best(of: 5) {
+                Kernels.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, a.pointer, b.pointer, c.pointer)
+            }) ?? .infinity
         return 2 * Double(n * n * n) / seconds / 1e9
     }
 }

@@ -5,14 +5,17 @@ import GAN
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score a checkpoint's samples (or a .npy of samples): one JSON line with FID, KID, IS, class histogram, label accuracy.")
+        abstract:
+            "Score a checkpoint's samples (or a .npy of samples): one JSON line with FID, KID, IS, class histogram, label accuracy."
+    )
 
     @Option(help: "A checkpoint to sample from.") var checkpoint: String?
     @Option(help: "Instead of a checkpoint: samples as float32 .npy [N, 1, H, W] in [-1, 1].") var samples: String?
     @Option(help: "With --samples: the labels asked for, as int64 .npy [N] (for label accuracy).") var labels: String?
     @Option(help: "How many samples to generate.") var count = 10_000
     @Option(help: "A folder with the MNIST test split: the reference digits.") var data = "Data/mnist"
-    @Option(help: "The classifier's weights (swiftgan train-classifier).") var classifier = "Data/classifiers/mnist-lenet.safetensors"
+    @Option(help: "The classifier's weights (swiftgan train-classifier).") var classifier =
+        "Data/classifiers/mnist-lenet.safetensors"
     @Option(help: "Random seed of the noise.") var seed = 0
     @Option(help: "Where the generator runs: cpu, cuda or cuda:N (the classifier runs on the CPU).") var device = "cpu"
 
@@ -26,13 +29,18 @@ struct Evaluate: ParsableCommand {
             let report: Evaluator.Report
             if let checkpoint {
                 let placed = try Launcher.device(Device(parsing: device), communicator)
-                let (generator, config) = try Checkpoint.generator(from: URL(fileURLWithPath: checkpoint), device: placed)
-                report = try evaluator.evaluate(generator: generator, config: config, count: count, seed: UInt64(seed), communicator: communicator)
+                let (generator, config) = try Checkpoint.generator(
+                    from: URL(fileURLWithPath: checkpoint), device: placed)
+                report = try evaluator.evaluate(
+                    generator: generator, config: config, count: count, seed: UInt64(seed), communicator: communicator)
             } else if let samples {
                 let (values, shape) = try NumpyFile.readFloats(URL(fileURLWithPath: samples))
-                guard shape.count == 4, shape[1] == 1 else { throw CommandError("--samples: expected [N, 1, H, W], got \(shape)") }
+                guard shape.count == 4, shape[1] == 1 else {
+                    throw CommandError("--samples: expected [N, 1, H, W], got \(shape)")
+                }
                 let asked = try labels.map { try NumpyFile.readIntegers(URL(fileURLWithPath: $0)) }
-                report = try evaluator.evaluate(samples: Tensor(values, shape: shape), labels: asked, communicator: communicator)
+                report = try evaluator.evaluate(
+                    samples: Tensor(values, shape: shape), labels: asked, communicator: communicator)
             } else {
                 throw ValidationError("give --checkpoint or --samples")
             }

@@ -3,7 +3,8 @@ import Foundation
 import GAN
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show what a checkpoint (.safetensors) or a TensorBoard event file holds.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a checkpoint (.safetensors) or a TensorBoard event file holds.")
 
     @Argument(help: "A .safetensors checkpoint or an events.out.tfevents.* file.") var file: String
 
@@ -17,7 +18,9 @@ struct Inspect: ParsableCommand {
                 let entries = tags[tag]!.sorted { $0.step < $1.step }
                 let last = entries.last!
                 let detail = last.scalar.map { "last \($0)" } ?? last.imageSize.map { "image \($0.0)x\($0.1)" } ?? ""
-                print("  \(tag.padding(toLength: 36, withPad: " ", startingAt: 0)) \(entries.count) values, steps \(entries.first!.step)...\(last.step), \(detail)")
+                print(
+                    "  \(tag.padding(toLength: 36, withPad: " ", startingAt: 0)) \(entries.count) values, steps \(entries.first!.step)...\(last.step), \(detail)"
+                )
             }
             return
         }

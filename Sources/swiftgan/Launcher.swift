@@ -1,6 +1,6 @@
 import Distributed
-import Tensor
 import Foundation
+import Tensor
 
 /// How a command runs: on MPI when an MPI launcher started it, else as one process.
 enum Launcher {
@@ -14,9 +14,14 @@ enum Launcher {
     static func device(_ requested: Device, _ communicator: Communicator) throws -> Device {
         guard case let .cuda(ordinal) = requested, communicator.size > 1 else { return requested }
         let count = Device.cudaDeviceCount
-        guard count > 0 else { _ = try requested.backend; return requested }  // the backend's error says why
+        guard count > 0 else {
+            _ = try requested.backend
+            return requested
+        }  // the backend's error says why
         let environment = ProcessInfo.processInfo.environment
-        let local = ["OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"].lazy.compactMap { environment[$0].flatMap(Int.init) }.first
+        let local = ["OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"].lazy.compactMap {
+            environment[$0].flatMap(Int.init)
+        }.first
         return .cuda((ordinal + (local ?? communicator.rank)) % count)
     }
 
@@ -27,7 +32,8 @@ enum Launcher {
         do {
             try body()
         } catch {
-            FileHandle.standardError.write(Data("Error on rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
+            FileHandle.standardError.write(
+                Data("Error on rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
             communicator.abort(code: 1)
         }
     }

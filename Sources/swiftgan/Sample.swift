@@ -3,20 +3,24 @@ import Foundation
 import GAN
 
 struct Sample: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Generate images from a checkpoint, as a PNG grid or a .npy array.")
+    static let configuration = CommandConfiguration(
+        abstract: "Generate images from a checkpoint, as a PNG grid or a .npy array.")
 
     @Option(help: "A checkpoint (runs/NAME/checkpoints/latest.safetensors).") var checkpoint: String
     @Option(help: "How many samples (per digit with --per-digit).") var count = 100
-    @Option(help: "For conditional models: every sample of this class (default: sample i has label i mod 10).") var label: Int?
+    @Option(help: "For conditional models: every sample of this class (default: sample i has label i mod 10).")
+    var label: Int?
     @Option(help: "Noise as a float32 .npy of shape [N, z], for samples reproducible across tools.") var noise: String?
     @Option(help: "Random seed of the noise.") var seed = 0
-    @Option(help: "Output: .png (a grid) or .npy (float32 [N, 1, H, W] in [-1, 1]; labels in NAME.labels.npy).") var out: String
+    @Option(help: "Output: .png (a grid) or .npy (float32 [N, 1, H, W] in [-1, 1]; labels in NAME.labels.npy).")
+    var out: String
     @Flag(help: "Conditional models: one row per digit, as seed 000's generate_digit_image.") var perDigit = false
     @Option(help: "Where the generator runs: cpu, cuda or cuda:N.") var device = "cpu"
 
     func run() throws {
         BLASThreads.applyDefault()
-        let (generator, config) = try Checkpoint.generator(from: URL(fileURLWithPath: checkpoint), device: Device(parsing: device))
+        let (generator, config) = try Checkpoint.generator(
+            from: URL(fileURLWithPath: checkpoint), device: Device(parsing: device))
         let classes = config.model.classes
         var z: Tensor
         if let noise {
@@ -27,7 +31,8 @@ struct Sample: ParsableCommand {
             z = try Tensor(values, shape: shape)
         } else {
             let total = perDigit ? count * max(classes, 1) : count
-            z = SampleRandom(seed: UInt64(seed)).noise(.fixedNoise, step: SampleRandom.Key.sampling, samples: 0..<total, size: config.model.noiseSize)
+            z = SampleRandom(seed: UInt64(seed)).noise(
+                .fixedNoise, step: SampleRandom.Key.sampling, samples: 0..<total, size: config.model.noiseSize)
         }
         let n = z.shape[0]
         var labels: [Int]? = nil
@@ -39,9 +44,11 @@ struct Sample: ParsableCommand {
                 labels = perDigit ? (0..<n).map { $0 / count } : (0..<n).map { $0 % classes }
             }
         } else if label != nil || perDigit {
-            throw CommandError("this checkpoint's model (\(config.model.architecture.rawValue), classes 0) is unconditional")
+            throw CommandError(
+                "this checkpoint's model (\(config.model.architecture.rawValue), classes 0) is unconditional")
         }
-        let images = try GradientMode.withoutGradients { try generator.forward(z.to(generator.device), labels: labels) }.to(.cpu)
+        let images = try GradientMode.withoutGradients { try generator.forward(z.to(generator.device), labels: labels) }
+            .to(.cpu)
         let url = URL(fileURLWithPath: out)
         switch url.pathExtension.lowercased() {
         case "npy":

@@ -6,11 +6,15 @@ import GAN
 struct SelfTest: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "self-test",
-        abstract: "Compare a device with the CPU from the same state: operations, networks and training steps of every config.",
-        discussion: "Each line gives a relative error at its tensor's scale against its tolerance; the exit status is 1 if any fails.")
+        abstract:
+            "Compare a device with the CPU from the same state: operations, networks and training steps of every config.",
+        discussion:
+            "Each line gives a relative error at its tensor's scale against its tolerance; the exit status is 1 if any fails."
+    )
 
     @Option(help: "The device to check: cuda or cuda:N.") var device = "cuda"
-    @Option(parsing: .upToNextOption, help: "Configs to train (default: every Configs/*.yaml).") var configs: [String] = []
+    @Option(parsing: .upToNextOption, help: "Configs to train (default: every Configs/*.yaml).") var configs: [String] =
+        []
     @Option(help: "The training step whose update is compared.") var steps = 20
 
     func validate() throws {
@@ -21,8 +25,10 @@ struct SelfTest: ParsableCommand {
         BLASThreads.applyDefault()
         let target = try Device(parsing: device)
         _ = try target.backend  // a missing driver or library is a one-line error here
-        let names = configs.isEmpty
-            ? try FileManager.default.contentsOfDirectory(atPath: "Configs").filter { $0.hasSuffix(".yaml") }.sorted().map { "Configs/\($0)" }
+        let names =
+            configs.isEmpty
+            ? try FileManager.default.contentsOfDirectory(atPath: "Configs").filter { $0.hasSuffix(".yaml") }.sorted()
+                .map { "Configs/\($0)" }
             : configs
         let loaded = try names.map { try TrainingConfig.load(URL(fileURLWithPath: $0)) }
         print("self-test: \(target) against cpu, \(loaded.count) configs, update of step \(steps)")

@@ -12,7 +12,8 @@ struct SwiftGAN: ParsableCommand {
         abstract: "Distributed data-parallel GAN training in Swift.",
         version: version,
         subcommands: [
-            Train.self, Sample.self, Inspect.self, Evaluate.self, TrainClassifier.self, Bench.self, BenchKernels.self, SelfTest.self,
+            Train.self, Sample.self, Inspect.self, Evaluate.self, TrainClassifier.self, Bench.self, BenchKernels.self,
+            SelfTest.self,
             ConfigKeys.self, Version.self,
         ])
 }
@@ -44,7 +45,8 @@ struct CommandError: Error, CustomStringConvertible {
 /// Every config key with its default, what it accepts and what it means (docs/configuration.md holds the same).
 struct ConfigKeys: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config-keys", abstract: "Print every config key, its default, what it accepts and what it means (Markdown).")
+        commandName: "config-keys",
+        abstract: "Print every config key, its default, what it accepts and what it means (Markdown).")
 
     func run() { print(TrainingConfig.keyReference, terminator: "") }
 }

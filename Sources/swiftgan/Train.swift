@@ -7,7 +7,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a GAN from a YAML config.")
 
     @Option(help: "The config (Configs/*.yaml).") var config: String
-    @Option(help: "A folder of IDX files (default: the config's data.directory, else Data/<dataset>).") var data: String?
+    @Option(help: "A folder of IDX files (default: the config's data.directory, else Data/<dataset>).") var data:
+        String?
     @Option(help: "Where the run writes (default: runs/<config name>).") var runDir: String?
     @Option(help: "Epochs (overrides training.epochs).") var epochs: Int?
     @Option(help: "Stop after this many steps (overrides training.max_steps).") var maxSteps: Int?
@@ -16,9 +17,14 @@ struct Train: ParsableCommand {
     var overrides: [String] = []
     @Flag(help: "Continue from the run directory's latest checkpoint.") var resume = false
     @Flag(help: "No progress output.") var quiet = false
-    @Option(help: "Where to train: cpu, cuda or cuda:N (overrides runtime.device; under mpirun each rank takes its own GPU).")
+    @Option(
+        help:
+            "Where to train: cpu, cuda or cuda:N (overrides runtime.device; under mpirun each rank takes its own GPU).")
     var device: String?
-    @Flag(help: "Average gradients with one blocking allreduce after backward instead of overlapping bucket allreduces with it.")
+    @Flag(
+        help:
+            "Average gradients with one blocking allreduce after backward instead of overlapping bucket allreduces with it."
+    )
     var noOverlap = false
 
     func run() throws {
@@ -44,11 +50,14 @@ struct Train: ParsableCommand {
         if communicator.isRoot {
             if resume, !hasCheckpoint { throw CommandError("--resume: there is no checkpoint at \(latest.path)") }
             if !resume, hasCheckpoint {
-                throw CommandError("\(directory.path) already holds a run; continue it with --resume or choose another --run-dir")
+                throw CommandError(
+                    "\(directory.path) already holds a run; continue it with --resume or choose another --run-dir")
             }
         }
         let data = try DataLocator(config: config, directory: data)
-        if communicator.isRoot { for notice in data.notices { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) } }
+        if communicator.isRoot {
+            for notice in data.notices { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) }
+        }
         // Rank 0 restores; the trainer's data-parallel setup copies its state to the others.
         let trainer = try Trainer(
             config: config, dataset: data.training, testSet: data.test, communicator: communicator, overlap: !noOverlap,
@@ -58,7 +67,8 @@ struct Train: ParsableCommand {
         let run = try RunDirectory(directory, config: config, quiet: quiet)
         if config.logging.evaluateEvery > 0 {
             // The reference digits: the 28x28 test split next to the training data, else the shipped one.
-            let folder = URL(fileURLWithPath: self.data ?? (config.data.directory.isEmpty ? "Data/mnist" : config.data.directory))
+            let folder = URL(
+                fileURLWithPath: self.data ?? (config.data.directory.isEmpty ? "Data/mnist" : config.data.directory))
             let reference = try ImageDataset.load(directory: folder, split: .test, imageSize: 28)
             let judge = try DigitClassifier.load(URL(fileURLWithPath: config.logging.classifier))
             trainer.evaluator = try Evaluator(classifier: judge, reference: reference)

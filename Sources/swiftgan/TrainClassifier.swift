@@ -14,7 +14,9 @@ struct TrainClassifier: ParsableCommand {
 
     func run() throws {
         BLASThreads.applyDefault()
-        guard let kind = DigitClassifier.Architecture(rawValue: architecture) else { throw ValidationError("--architecture: mlp or lenet") }
+        guard let kind = DigitClassifier.Architecture(rawValue: architecture) else {
+            throw ValidationError("--architecture: mlp or lenet")
+        }
         let directory = URL(fileURLWithPath: data)
         let train = try ImageDataset.load(directory: directory, split: .train, imageSize: 28)
         let test = try ImageDataset.load(directory: directory, split: .test, imageSize: 28)
@@ -25,7 +27,10 @@ struct TrainClassifier: ParsableCommand {
         let url = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try classifier.save(to: url)
-        print(String(format: "%@: test accuracy %.4f after %d epochs (%.0f s); weights in %@", architecture, accuracy, epochs,
-                     Date().timeIntervalSince(started), url.path))
+        print(
+            String(
+                format: "%@: test accuracy %.4f after %d epochs (%.0f s); weights in %@", architecture, accuracy,
+                epochs,
+                Date().timeIntervalSince(started), url.path))
     }
 }

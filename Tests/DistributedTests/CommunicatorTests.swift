@@ -38,12 +38,15 @@ final class CommunicatorTests: XCTestCase {
 
     /// Constructing `DataParallel` makes every replica rank 0's: parameters, buffers and optimiser state.
     func testBroadcastAndReplicaChecksum() throws {
-        let model = Sequential(Linear(3, 4, generator: RandomGenerator(seed: UInt64(communicator.rank))), BatchNorm1d(4))
+        let model = Sequential(
+            Linear(3, 4, generator: RandomGenerator(seed: UInt64(communicator.rank))), BatchNorm1d(4))
         let arena = ParameterArena(model)
         let adam = Adam(arena)
         adam.stepCount = communicator.rank
         if communicator.size > 1 {
-            XCTAssertThrowsError(try ReplicaState.verify(modules: [model], optimizers: [adam], communicator: communicator)) {
+            XCTAssertThrowsError(
+                try ReplicaState.verify(modules: [model], optimizers: [adam], communicator: communicator)
+            ) {
                 XCTAssertTrue("\($0)".contains("differs from rank 0"))
             }
         }
@@ -59,14 +62,18 @@ final class CommunicatorTests: XCTestCase {
     /// gradient (each rank feeds a different input; the expected mean is computed here without MPI).
     func testBucketedAveragingGivesTheMeanGradient() throws {
         func model() -> Sequential {
-            Sequential(Linear(40, 30, generator: RandomGenerator(seed: 1)), Tanh(), Linear(30, 20, generator: RandomGenerator(seed: 2)))
+            Sequential(
+                Linear(40, 30, generator: RandomGenerator(seed: 1)), Tanh(),
+                Linear(30, 20, generator: RandomGenerator(seed: 2)))
         }
         func input(rank: Int) -> Tensor { Tensor(repeating: Float(rank + 1) / 10, shape: [4, 40]) }
         func gradients(overlap: Bool) throws -> [Float] {
             let network = model()
             let arena = ParameterArena(network)
-            let parallel = try DataParallel(network, arena: arena, communicator: communicator, overlap: overlap, bucketBytes: 1024)
-            XCTAssertGreaterThanOrEqual(parallel.bucketCount, 2, "several buckets, so several reductions are in flight at once")
+            let parallel = try DataParallel(
+                network, arena: arena, communicator: communicator, overlap: overlap, bucketBytes: 1024)
+            XCTAssertGreaterThanOrEqual(
+                parallel.bucketCount, 2, "several buckets, so several reductions are in flight at once")
             try parallel.backward(network(input(rank: communicator.rank)).sum())
             return arena.gradients.scalars
         }

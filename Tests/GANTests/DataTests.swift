@@ -1,7 +1,8 @@
 import Foundation
-@testable import GAN
 import TestSupport
 import XCTest
+
+@testable import GAN
 
 final class DataTests: XCTestCase {
     var directory: URL!

@@ -13,7 +13,10 @@ final class DeviceTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix("cuda: "), text)
             XCTAssertFalse(text.contains("\n"), text)
-            XCTAssertTrue(["libcuda.so.1", "no CUDA-capable GPU", "does not exist", "libnvrtc", "libcublas"].contains { text.contains($0) }, text)
+            XCTAssertTrue(
+                ["libcuda.so.1", "no CUDA-capable GPU", "does not exist", "libnvrtc", "libcublas"].contains {
+                    text.contains($0)
+                }, text)
         }
         var config = try TrainingConfig.load(Repository.config("gan"))
         config.runtime.device = missing
@@ -46,9 +49,13 @@ final class DeviceTests: XCTestCase {
         guard Device.cudaDeviceCount > 0 else {
             throw XCTSkip("no CUDA GPU on this machine (no driver or no device); run on the GPU machine")
         }
-        let configs = try ["gan", "cgan", "wgan-gp", "dcgan", "sngan"].map { try TrainingConfig.load(Repository.config($0)) }
+        let configs = try ["gan", "cgan", "wgan-gp", "dcgan", "sngan"].map {
+            try TrainingConfig.load(Repository.config($0))
+        }
         var failures: [String] = []
-        let passed = try DeviceSelfTest.run(device: .cuda(0), configs: configs, steps: 5) { if !$0.passed { failures.append("\($0)") } }
+        let passed = try DeviceSelfTest.run(device: .cuda(0), configs: configs, steps: 5) {
+            if !$0.passed { failures.append("\($0)") }
+        }
         XCTAssertTrue(passed, failures.joined(separator: "\n"))
     }
 }

@@ -37,11 +37,17 @@ final class DistributedTrainingTests: XCTestCase {
         return process
     }
 
-    func train(ranks: Int, config: String, runDir: String, extra: [String] = [], steps: Int = 20) throws -> SafeTensors.File {
+    func train(
+        ranks: Int, config: String, runDir: String, extra: [String] = [], steps: Int = 20
+    ) throws -> SafeTensors.File {
         let run = directory.appendingPathComponent(runDir)
         let log = directory.appendingPathComponent("\(runDir)-\(UUID().uuidString).log")
-        let process = try launch(ranks: ranks, ["--config", "Configs/\(config).yaml", "--run-dir", run.path, "--max-steps", "\(steps)",
-                                                "--set", "logging.evaluate_test_split=false"] + extra, output: log)
+        let process = try launch(
+            ranks: ranks,
+            [
+                "--config", "Configs/\(config).yaml", "--run-dir", run.path, "--max-steps", "\(steps)",
+                "--set", "logging.evaluate_test_split=false",
+            ] + extra, output: log)
         process.waitUntilExit()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         XCTAssertEqual(process.terminationStatus, 0, "\(config) on \(ranks) ranks: \(text.suffix(2000))")
@@ -52,7 +58,8 @@ final class DistributedTrainingTests: XCTestCase {
     func worstDifference(_ a: SafeTensors.File, _ b: SafeTensors.File) -> (Float, String) {
         var worst: (Float, String) = (0, "")
         for name in a.tensors.names {
-            guard case let .float32(x)? = a.tensors[name]?.values, case let .float32(y)? = b.tensors[name]?.values else { continue }
+            guard case let .float32(x)? = a.tensors[name]?.values, case let .float32(y)? = b.tensors[name]?.values
+            else { continue }
             let error = relativeError(y, x)
             if error > worst.0 { worst = (error, name) }
         }
@@ -60,11 +67,14 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// ‖Δa − Δb‖ / ‖Δa‖ over all of one network's float tensors, where Δ is the change from `base`.
-    func updateDifference(base: SafeTensors.File, _ a: SafeTensors.File, _ b: SafeTensors.File, network: String) -> Double {
+    func updateDifference(
+        base: SafeTensors.File, _ a: SafeTensors.File, _ b: SafeTensors.File, network: String
+    ) -> Double {
         var difference = 0.0, size = 0.0
         for name in base.tensors.names where name.hasPrefix(network + ".") {
             guard case let .float32(x0)? = base.tensors[name]?.values, case let .float32(x)? = a.tensors[name]?.values,
-                  case let .float32(y)? = b.tensors[name]?.values else { continue }
+                case let .float32(y)? = b.tensors[name]?.values
+            else { continue }
             for i in x0.indices {
                 let (da, db) = (Double(x[i]) - Double(x0[i]), Double(y[i]) - Double(x0[i]))
                 difference += (da - db) * (da - db)
@@ -91,26 +101,34 @@ final class DistributedTrainingTests: XCTestCase {
     func testAStepOnTwoOrFourRanksIsTheStepOnOne() throws {
         for config in ["dcgan", "wgan-gp", "sngan"] {
             let loaded = try TrainingConfig.load(Repository.config(config))
-            let sgd = ["--set", "optimizer.generator.kind=sgd", "--set", "optimizer.discriminator.kind=sgd",
-                       "--set", "optimizer.generator.learning_rate=\(loaded.generatorOptimizer.learningRate)",
-                       "--set", "optimizer.discriminator.learning_rate=\(loaded.discriminatorOptimizer.learningRate)",
-                       "--set", "logging.keep_checkpoints=1"]
-            let fresh = try [1, 2, 4].map { try train(ranks: $0, config: config, runDir: "\(config)-fresh-\($0)", extra: sgd, steps: 1) }
+            let sgd = [
+                "--set", "optimizer.generator.kind=sgd", "--set", "optimizer.discriminator.kind=sgd",
+                "--set", "optimizer.generator.learning_rate=\(loaded.generatorOptimizer.learningRate)",
+                "--set", "optimizer.discriminator.learning_rate=\(loaded.discriminatorOptimizer.learningRate)",
+                "--set", "logging.keep_checkpoints=1",
+            ]
+            let fresh = try [1, 2, 4].map {
+                try train(ranks: $0, config: config, runDir: "\(config)-fresh-\($0)", extra: sgd, steps: 1)
+            }
             for (index, ranks) in [2, 4].enumerated() {
                 let (error, name) = worstDifference(fresh[0], fresh[index + 1])
-                XCTAssertLessThanOrEqual(error, 1e-5, "\(config) first step: 1 vs \(ranks) ranks differ by \(error) in \(name)")
+                XCTAssertLessThanOrEqual(
+                    error, 1e-5, "\(config) first step: 1 vs \(ranks) ranks differ by \(error) in \(name)")
                 XCTAssertEqual(fresh[index + 1].metadata["world_size"], "\(ranks)")
             }
             let base = try train(ranks: 1, config: config, runDir: "\(config)-base", extra: sgd, steps: 19)
             let later = try [1, 2, 4].map { ranks -> SafeTensors.File in
                 let copy = directory.appendingPathComponent("\(config)-later-\(ranks)")
                 try FileManager.default.copyItem(at: directory.appendingPathComponent("\(config)-base"), to: copy)
-                return try train(ranks: ranks, config: config, runDir: copy.lastPathComponent, extra: sgd + ["--resume"], steps: 20)
+                return try train(
+                    ranks: ranks, config: config, runDir: copy.lastPathComponent, extra: sgd + ["--resume"], steps: 20)
             }
             for (index, ranks) in [2, 4].enumerated() {
                 for network in ["generator", "discriminator"] {
                     let difference = updateDifference(base: base, later[0], later[index + 1], network: network)
-                    XCTAssertLessThanOrEqual(difference, 1e-4, "\(config) step 20, \(network): 1 vs \(ranks) ranks' updates differ by \(difference)")
+                    XCTAssertLessThanOrEqual(
+                        difference, 1e-4,
+                        "\(config) step 20, \(network): 1 vs \(ranks) ranks' updates differ by \(difference)")
                 }
             }
         }
@@ -132,19 +150,28 @@ final class DistributedTrainingTests: XCTestCase {
     func waitForTraining(_ run: URL, _ process: Process, log: URL) throws {
         let metrics = run.appendingPathComponent("metrics.jsonl")
         let deadline = Date().addingTimeInterval(60)
-        while ((try? Data(contentsOf: metrics))?.isEmpty ?? true), process.isRunning, Date() < deadline { usleep(50_000) }
+        while (try? Data(contentsOf: metrics))?.isEmpty ?? true, process.isRunning, Date() < deadline { usleep(50_000) }
         guard process.isRunning, !((try? Data(contentsOf: metrics))?.isEmpty ?? true) else {
-            throw Python.Failure(description: "training did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            throw Python.Failure(
+                description: "training did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         }
     }
 
     func testAKilledRankEndsTheJob() throws {
         let run = directory.appendingPathComponent("killed"), log = directory.appendingPathComponent("killed.log")
-        let process = try launch(ranks: 2, ["--config", "Configs/gan.yaml", "--run-dir", run.path, "--epochs", "50", "--set", "logging.log_every=5"], output: log)
+        let process = try launch(
+            ranks: 2,
+            ["--config", "Configs/gan.yaml", "--run-dir", run.path, "--epochs", "50", "--set", "logging.log_every=5"],
+            output: log)
         try waitForTraining(run, process, log: log)
-        let ranks = try childProcesses(of: process.processIdentifier).filter { try commandLine($0).contains("swiftgan") }
+        let ranks = try childProcesses(of: process.processIdentifier).filter {
+            try commandLine($0).contains("swiftgan")
+        }
         XCTAssertEqual(ranks.count, 2, "rank processes of mpirun")
-        guard let victim = ranks.last else { process.terminate(); return }
+        guard let victim = ranks.last else {
+            process.terminate()
+            return
+        }
         kill(victim, SIGKILL)
         let killed = Date()
         while process.isRunning, Date().timeIntervalSince(killed) < 30 { usleep(100_000) }
@@ -157,22 +184,31 @@ final class DistributedTrainingTests: XCTestCase {
     /// SIGTERM to every rank (what SLURM sends before preemption): the ranks stop after the same step, rank 0
     /// writes a checkpoint, all exit 0; `--resume` then reaches the uninterrupted run's parameters bit for bit.
     func testSIGTERMLeavesACheckpointThatResumesExactly() throws {
-        let common = ["--config", "Configs/gan.yaml", "--set", "training.batch_size=32", "--set", "logging.evaluate_test_split=false",
-                      "--set", "logging.checkpoint_every=1000", "--max-steps", "600"]
+        let common = [
+            "--config", "Configs/gan.yaml", "--set", "training.batch_size=32", "--set",
+            "logging.evaluate_test_split=false",
+            "--set", "logging.checkpoint_every=1000", "--max-steps", "600",
+        ]
         let run = directory.appendingPathComponent("preempted"), log = directory.appendingPathComponent("preempted.log")
-        let process = try launch(ranks: 2, common + ["--run-dir", run.path, "--set", "logging.log_every=5"], output: log)
+        let process = try launch(
+            ranks: 2, common + ["--run-dir", run.path, "--set", "logging.log_every=5"], output: log)
         try waitForTraining(run, process, log: log)
-        for rank in try childProcesses(of: process.processIdentifier) where try commandLine(rank).contains("swiftgan") { kill(rank, SIGTERM) }
+        for rank in try childProcesses(of: process.processIdentifier) where try commandLine(rank).contains("swiftgan") {
+            kill(rank, SIGTERM)
+        }
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
         let stopped = try Checkpoint.read(run.appendingPathComponent("checkpoints/latest.safetensors"))
         XCTAssertGreaterThan(stopped.step, 0)
         XCTAssertLessThan(stopped.step, 600, "SIGTERM arrived after the run ended; nothing was tested")
 
-        let resumed = try launch(ranks: 2, common + ["--run-dir", run.path, "--resume", "--set", "logging.log_every=5"])
+        let resumed = try launch(
+            ranks: 2, common + ["--run-dir", run.path, "--resume", "--set", "logging.log_every=5"])
         resumed.waitUntilExit()
         XCTAssertEqual(resumed.terminationStatus, 0)
-        let straight = try launch(ranks: 2, common + ["--run-dir", directory.appendingPathComponent("straight").path, "--set", "logging.log_every=5"])
+        let straight = try launch(
+            ranks: 2,
+            common + ["--run-dir", directory.appendingPathComponent("straight").path, "--set", "logging.log_every=5"])
         straight.waitUntilExit()
         let a = try SafeTensors.read(run.appendingPathComponent("checkpoints/latest.safetensors"))
         let b = try SafeTensors.read(directory.appendingPathComponent("straight/checkpoints/latest.safetensors"))
@@ -183,13 +219,15 @@ final class DistributedTrainingTests: XCTestCase {
     func childProcesses(of parent: Int32) throws -> [Int32] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
+                let close = stat.lastIndex(of: ")")
+            else { return false }
             let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
             return fields.count > 1 && Int32(fields[1]) == parent
         }
     }
 
     func commandLine(_ pid: Int32) throws -> String {
-        (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.replacingOccurrences(of: "\0", with: " ") ?? ""
+        (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.replacingOccurrences(
+            of: "\0", with: " ") ?? ""
     }
 }

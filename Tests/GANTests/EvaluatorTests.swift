@@ -20,7 +20,8 @@ final class EvaluatorTests: XCTestCase {
         let test = try ImageDataset.load(directory: Prerequisites.fullMNIST(), split: .test, imageSize: 28)
         let train = try ImageDataset.load(directory: Prerequisites.fullMNIST(), split: .train, imageSize: 28)
         let evaluator = try Evaluator(classifier: judge, reference: test)
-        let real = try evaluator.evaluate(samples: train.batch(0..<2000, range: .symmetric).images, labels: Array(train.labels.prefix(2000)))
+        let real = try evaluator.evaluate(
+            samples: train.batch(0..<2000, range: .symmetric).images, labels: Array(train.labels.prefix(2000)))
         let noise = Tensor(uninitialized: [2000, 1, 28, 28])
         RandomGenerator(seed: 1).fillUniform(noise, -1, 1)
         let bad = try evaluator.evaluate(samples: noise, labels: nil)

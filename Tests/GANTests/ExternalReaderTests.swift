@@ -42,7 +42,9 @@ final class ExternalReaderTests: XCTestCase {
     func testPyTorchLoadsTheGeneratorAndSamplesAlike() throws {
         for name in ["gan", "cgan", "dcgan", "sngan", "dcgan64"] {
             let config = try TrainingConfig.load(Repository.config(name), overrides: ["training.batch_size=8"])
-            let digits = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: config.data.imageSize).subset(0..<16)
+            let digits = try ImageDataset.load(
+                directory: Repository.shippedData, split: .test, imageSize: config.data.imageSize
+            ).subset(0..<16)
             let trainer = try Trainer(config: config, dataset: digits)
             trainer.observers = [StopAt(2, trainer)]
             try trainer.run()  // trained weights and running statistics, not the initial ones
@@ -52,7 +54,9 @@ final class ExternalReaderTests: XCTestCase {
             let noiseURL = directory.appendingPathComponent("\(name)-z.npy")
             try NumpyFile.write(.float32(z.scalars), shape: z.shape, to: noiseURL)
             let labels = config.model.classes > 0 ? (0..<6).map { ($0 * 7) % 10 } : nil
-            var arguments = [name, checkpoint.path, noiseURL.path, directory.appendingPathComponent("\(name)-torch.npy").path]
+            var arguments = [
+                name, checkpoint.path, noiseURL.path, directory.appendingPathComponent("\(name)-torch.npy").path,
+            ]
             if let labels {
                 let labelsURL = directory.appendingPathComponent("\(name)-labels.npy")
                 try NumpyFile.write(.int64(labels.map(Int64.init)), shape: [6], to: labelsURL)

@@ -56,7 +56,9 @@ final class ModelParityTests: XCTestCase {
 
     /// Repeats the fixture script's `run_network`: eval then train mode, each a forward pass and a backward
     /// pass of Σ y·R, then the buffers.
-    func compare(_ network: GANNetwork, prefix: String, input: Tensor, labels: [Int]?, _ file: SafeTensors.File, _ config: String) throws {
+    func compare(
+        _ network: GANNetwork, prefix: String, input: Tensor, labels: [Int]?, _ file: SafeTensors.File, _ config: String
+    ) throws {
         // Loading by name with strict checks is itself the test of docs/models.md's tensor names.
         try network.loadStateDict(file.initialState(for: network, prefix: prefix))
         let arena = ParameterArena(network)
@@ -69,7 +71,9 @@ final class ModelParityTests: XCTestCase {
             let y = try network.forward(x, labels: labels)
             assertClose(y.scalars, try file.floats("\(prefix).\(mode).output"), "\(what) output")
             try multiply(y, Tensor(r, shape: y.shape)).sum().backward()
-            assertClose(Fixtures.sampled(x.grad!.scalars), try file.floats("\(prefix).\(mode).dinput"), "\(what) input gradient")
+            assertClose(
+                Fixtures.sampled(x.grad!.scalars), try file.floats("\(prefix).\(mode).dinput"), "\(what) input gradient"
+            )
             let expected = try network.namedParameters().map { try file.floats("\(prefix).\(mode).grad.\($0.name)") }
             let largest = expected.joined().reduce(0) { max($0, abs($1)) }
             let zeroByBatchNorm = mode == "train" ? Self.biasesFeedingBatchNorm(network) : []
@@ -87,7 +91,9 @@ final class ModelParityTests: XCTestCase {
         }
         for (name, buffer) in network.namedBuffers() {
             guard case let .float32(t) = buffer.value else { continue }
-            assertClose(t.scalars, try file.floats("\(prefix).after.\(name)"), "\(config) \(prefix) \(name) after training forward")
+            assertClose(
+                t.scalars, try file.floats("\(prefix).after.\(name)"),
+                "\(config) \(prefix) \(name) after training forward")
         }
     }
 
@@ -113,7 +119,8 @@ final class ModelParityTests: XCTestCase {
         var conditional = ModelZoo.Options()
         conditional.classes = 10
         let critics: [(String, ModelZoo.Architecture, ModelZoo.Options)] = [
-            ("wgan-gp", .gan, critic), ("wgan", .gan, critic), ("gan", .gan, ModelZoo.Options()), ("sngan", .sngan, conditional),
+            ("wgan-gp", .gan, critic), ("wgan", .gan, critic), ("gan", .gan, ModelZoo.Options()),
+            ("sngan", .sngan, conditional),
             ("dcgan-critic", .dcgan, noBatchNorm),
         ]
         for (name, architecture, options) in critics {
@@ -122,13 +129,16 @@ final class ModelParityTests: XCTestCase {
             try d.loadStateDict(file.initialState(for: d, prefix: "discriminator"))
             let arena = ParameterArena(d)
             let labels = file.tensors["labels"] != nil ? try file.integers("labels") : nil
-            let penalty = try GANLoss.gradientPenalty(critic: { try d.forward($0, labels: labels) }, interpolates: file.tensor("interpolates"))
+            let penalty = try GANLoss.gradientPenalty(
+                critic: { try d.forward($0, labels: labels) }, interpolates: file.tensor("interpolates"))
             assertClose([penalty.item], try file.floats("penalty"), "\(name) penalty")
             try penalty.backward()
             for ((parameterName, _), offset) in zip(arena.parameters, arena.offsets) {
                 let count = d.stateDict()[parameterName]!.count
                 let gradient = Array(arena.gradients.scalars[offset..<(offset + count)])
-                assertClose(Fixtures.sampled(gradient), try file.floats("grad.\(parameterName)"), "\(name) penalty gradient of \(parameterName)")
+                assertClose(
+                    Fixtures.sampled(gradient), try file.floats("grad.\(parameterName)"),
+                    "\(name) penalty gradient of \(parameterName)")
             }
             for (bufferName, buffer) in d.namedBuffers() {
                 guard case let .float32(t) = buffer.value else { continue }
@@ -152,7 +162,9 @@ final class ModelParityTests: XCTestCase {
         let z = Tensor(zeros: [2, 100])
         XCTAssertThrowsError(try g(z)) { XCTAssertTrue("\($0)".contains("needs labels")) }
         XCTAssertThrowsError(try g.forward(z, labels: [1, 10])) { XCTAssertTrue("\($0)".contains("label 10")) }
-        XCTAssertThrowsError(try g.forward(z, labels: [1])) { XCTAssertTrue("\($0)".contains("1 labels for a batch of 2")) }
+        XCTAssertThrowsError(try g.forward(z, labels: [1])) {
+            XCTAssertTrue("\($0)".contains("1 labels for a batch of 2"))
+        }
         XCTAssertEqual(try g.forward(z, labels: [1, 2]).shape, [2, 1, 28, 28])
     }
 }

@@ -15,18 +15,25 @@ final class QualityTests: XCTestCase {
         XCTAssertGreaterThan(accuracy, 0.96, "the judge itself (measured 0.972)")
 
         let seed = ProcessInfo.processInfo.environment["SWIFTGAN_QUALITY_SEED"] ?? "0"
-        let config = try TrainingConfig.load(Repository.config("gan"), overrides: ["training.epochs=1", "logging.evaluate_test_split=false", "seed=\(seed)"])
+        let config = try TrainingConfig.load(
+            Repository.config("gan"),
+            overrides: ["training.epochs=1", "logging.evaluate_test_split=false", "seed=\(seed)"])
         let trainer = try Trainer(config: config, dataset: train)
         let before = try judge.scores(trainer.fixedSamples(count: 1000).images)
         try trainer.run()
         let after = try judge.scores(trainer.fixedSamples(count: 1000).images)
         let real = try judge.scores(test.subset(0..<1000).batch(0..<1000, range: .symmetric).images)
-        print(String(format: "quality: judge accuracy %.4f; classifier IS real %.2f, untrained %.2f, after one epoch %.2f; confidence %.3f / %.3f / %.3f",
-                     accuracy, real.inceptionScore, before.inceptionScore, after.inceptionScore, real.confidence, before.confidence, after.confidence))
+        print(
+            String(
+                format:
+                    "quality: judge accuracy %.4f; classifier IS real %.2f, untrained %.2f, after one epoch %.2f; confidence %.3f / %.3f / %.3f",
+                accuracy, real.inceptionScore, before.inceptionScore, after.inceptionScore, real.confidence,
+                before.confidence, after.confidence))
         print("quality: class shares after one epoch \(after.classShares.map { String(format: "%.3f", $0) })")
         XCTAssertGreaterThan(after.inceptionScore, QualityTests.inceptionScoreBound)
         XCTAssertGreaterThan(after.confidence, QualityTests.confidenceBound)
-        XCTAssertGreaterThanOrEqual(after.classShares.filter { $0 >= 0.03 }.count, 6, "mode collapse: \(after.classShares)")
+        XCTAssertGreaterThanOrEqual(
+            after.classShares.filter { $0 >= 0.03 }.count, 6, "mode collapse: \(after.classShares)")
     }
 
     // Chosen from measurements (README, "Sample quality"). After one epoch, seeds 0, 1 and 2 reached a

@@ -11,11 +11,16 @@ final class TrainingTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     /// A config with a small batch, and digits enough for `batches` batches per epoch.
-    func setup(_ name: String, batches: Int = 2, batch: Int = 16, overrides: [String] = []) throws -> (TrainingConfig, ImageDataset, ImageDataset) {
-        let config = try TrainingConfig.load(Repository.config(name), overrides: [
-            "training.batch_size=\(batch)", "logging.log_every=1", "logging.grid_samples=20",
-        ] + overrides)
-        let digits = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: config.data.imageSize)
+    func setup(
+        _ name: String, batches: Int = 2, batch: Int = 16, overrides: [String] = []
+    ) throws -> (TrainingConfig, ImageDataset, ImageDataset) {
+        let config = try TrainingConfig.load(
+            Repository.config(name),
+            overrides: [
+                "training.batch_size=\(batch)", "logging.log_every=1", "logging.grid_samples=20",
+            ] + overrides)
+        let digits = try ImageDataset.load(
+            directory: Repository.shippedData, split: .test, imageSize: config.data.imageSize)
         return (config, digits.subset(0..<(batch * batches)), digits.subset(5000..<(5000 + batch * 2)))
     }
 
@@ -31,23 +36,34 @@ final class TrainingTests: XCTestCase {
             XCTAssertEqual(trainer.step, 4, name)
             XCTAssertEqual(recorder.steps.count, 4, name)
             for step in recorder.steps {
-                XCTAssertTrue(step.discriminatorLoss?.isFinite ?? false, "\(name) D loss \(String(describing: step.discriminatorLoss))")
+                XCTAssertTrue(
+                    step.discriminatorLoss?.isFinite ?? false,
+                    "\(name) D loss \(String(describing: step.discriminatorLoss))")
             }
             XCTAssertTrue(recorder.steps.compactMap(\.generatorLoss).allSatisfy(\.isFinite), name)
-            XCTAssertEqual(recorder.steps.compactMap(\.generatorLoss).count, config.schedule.criticSteps == 1 ? 4 : 2, name)
+            XCTAssertEqual(
+                recorder.steps.compactMap(\.generatorLoss).count, config.schedule.criticSteps == 1 ? 4 : 2, name)
             if config.loss.gradientPenalty > 0 { XCTAssertNotNil(recorder.steps[0].gradientPenalty) }
             XCTAssertEqual(recorder.epochs.count, 2)
             XCTAssertNotNil(recorder.epochs[0].test, "\(name): the test split is evaluated each epoch")
 
             let files = Set(try FileManager.default.contentsOfDirectory(atPath: run.url.path))
-            XCTAssertTrue(files.isSuperset(of: ["config.yaml", "metrics.jsonl", "losses.svg", "images", "checkpoints"]), "\(name): \(files)")
+            XCTAssertTrue(
+                files.isSuperset(of: ["config.yaml", "metrics.jsonl", "losses.svg", "images", "checkpoints"]),
+                "\(name): \(files)")
             XCTAssertTrue(files.contains { $0.hasPrefix("events.out.tfevents.") }, name)
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run.imagesURL.path).sorted(), ["epoch-0001.png", "epoch-0002.png"])
+            XCTAssertEqual(
+                try FileManager.default.contentsOfDirectory(atPath: run.imagesURL.path).sorted(),
+                ["epoch-0001.png", "epoch-0002.png"])
             let checkpoints = Set(try FileManager.default.contentsOfDirectory(atPath: run.checkpointsURL.path))
-            XCTAssertEqual(checkpoints, ["latest.safetensors", "step-00000002.safetensors", "step-00000004.safetensors"], name)
-            let metrics = try String(contentsOf: run.url.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(
+                checkpoints, ["latest.safetensors", "step-00000002.safetensors", "step-00000004.safetensors"], name)
+            let metrics = try String(contentsOf: run.url.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n")
             XCTAssertEqual(metrics.count, 4 + 2, "\(name): a record per step (log_every 1) and per epoch")
-            for line in metrics { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), "\(name): \(line)") }
+            for line in metrics {
+                XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), "\(name): \(line)")
+            }
             XCTAssertEqual(try TrainingConfig.load(run.url.appendingPathComponent("config.yaml")), config)
         }
     }
@@ -60,14 +76,21 @@ final class TrainingTests: XCTestCase {
         trainer.observers = [run]
         try trainer.run()
         XCTAssertEqual(trainer.step, 6)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run.imagesURL.path).sorted(), ["epoch-0001.png", "step-0000006.png"])
-        XCTAssertTrue(FileManager.default.fileExists(atPath: run.checkpointsURL.appendingPathComponent("step-00000006.safetensors").path))
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: run.imagesURL.path).sorted(),
+            ["epoch-0001.png", "step-0000006.png"])
+        XCTAssertTrue(
+            FileManager.default.fileExists(
+                atPath: run.checkpointsURL.appendingPathComponent("step-00000006.safetensors").path))
     }
 
     func testGridIsPaddedAndLaidOutAsTorchvisionDoes() throws {
         let (config, data, _) = try setup("cgan")
         let trainer = try Trainer(config: config, dataset: data)
-        let (samples, labels) = try { let grid = try trainer.fixedSamples(count: 20); return (grid.images, grid.labels) }()
+        let (samples, labels) = try {
+            let grid = try trainer.fixedSamples(count: 20)
+            return (grid.images, grid.labels)
+        }()
         XCTAssertEqual(labels, (0..<20).map { $0 % 10 })
         let grid = ImageGrid(samples, columns: 10)
         XCTAssertEqual([grid.width, grid.height], [10 * 30 + 2, 2 * 30 + 2])
@@ -81,7 +104,8 @@ final class TrainingTests: XCTestCase {
     /// 3 more give the same parameters, buffers and optimiser state bit for bit.
     func testResumingGivesTheUninterruptedRunBitForBit() throws {
         for name in ["dcgan", "wgan-gp", "sngan"] {
-            let (config, data, _) = try setup(name, batches: 4, overrides: ["training.epochs=2", "logging.evaluate_test_split=false"])
+            let (config, data, _) = try setup(
+                name, batches: 4, overrides: ["training.epochs=2", "logging.evaluate_test_split=false"])
             let straight = try Trainer(config: config, dataset: data)
             straight.observers = [StopAt(6, straight)]
             try straight.run()
@@ -98,7 +122,9 @@ final class TrainingTests: XCTestCase {
 
             let a = Checkpoint.file(of: straight).tensors, b = Checkpoint.file(of: second).tensors
             XCTAssertEqual(a.names, b.names)
-            for tensorName in a.names where a[tensorName] != b[tensorName] { XCTFail("\(name): \(tensorName) differs after resuming") }
+            for tensorName in a.names where a[tensorName] != b[tensorName] {
+                XCTFail("\(name): \(tensorName) differs after resuming")
+            }
         }
     }
 
@@ -115,7 +141,9 @@ final class TrainingTests: XCTestCase {
 
         let truncated = directory.appendingPathComponent("truncated.safetensors")
         try bytes.prefix(bytes.count / 2).write(to: truncated)
-        XCTAssertThrowsError(try Checkpoint.restore(target, from: truncated)) { XCTAssertTrue("\($0)".contains(truncated.path), "\($0)") }
+        XCTAssertThrowsError(try Checkpoint.restore(target, from: truncated)) {
+            XCTAssertTrue("\($0)".contains(truncated.path), "\($0)")
+        }
 
         var otherConfig = config
         otherConfig.model.classes = 10  // a cGAN's checkpoint for a GAN
@@ -145,8 +173,9 @@ final class TrainingTests: XCTestCase {
             try trainer.run()
             try Checkpoint.save(trainer, in: directory, keep: 2)
         }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(),
-                       ["latest.safetensors", "step-00000003.safetensors", "step-00000004.safetensors"])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(),
+            ["latest.safetensors", "step-00000003.safetensors", "step-00000004.safetensors"])
         XCTAssertEqual(try Checkpoint.read(directory.appendingPathComponent("latest.safetensors")).step, 4)
     }
 }
@@ -167,27 +196,40 @@ final class StopAt: TrainingObserver {
     unowned let trainer: Trainer
     init(_ step: Int, _ trainer: Trainer) { (self.step, self.trainer) = (step, trainer) }
     func trainingStarted(_ start: TrainingStart) throws { trainer.stopRequested = start.step >= step }
-    func stepFinished(_ metrics: StepMetrics, progress: TrainingProgress) throws { if progress.step >= step { trainer.stopRequested = true } }
+    func stepFinished(_ metrics: StepMetrics, progress: TrainingProgress) throws {
+        if progress.step >= step { trainer.stopRequested = true }
+    }
 }
 
 extension TrainingTests {
     /// `logging.evaluate_every` scores the generator during training, into metrics.jsonl and TensorBoard.
     func testEvaluationDuringTrainingIsLogged() throws {
-        let (config, data, _) = try setup("cgan", overrides: ["training.epochs=2", "logging.evaluate_every=2", "logging.evaluation_samples=100"])
+        let (config, data, _) = try setup(
+            "cgan", overrides: ["training.epochs=2", "logging.evaluate_every=2", "logging.evaluation_samples=100"])
         let trainer = try Trainer(config: config, dataset: data)
         let run = try RunDirectory(directory.appendingPathComponent("evaluated"), config: config, quiet: true)
-        let reference = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: 28).subset(0..<500)
-        trainer.evaluator = try Evaluator(classifier: DigitClassifier.load(Repository.root.appendingPathComponent(config.logging.classifier)), reference: reference)
+        let reference = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: 28).subset(
+            0..<500)
+        trainer.evaluator = try Evaluator(
+            classifier: DigitClassifier.load(Repository.root.appendingPathComponent(config.logging.classifier)),
+            reference: reference)
         trainer.observers = [run]
         try trainer.run()
         XCTAssertTrue(trainer.models.generator.isTraining, "evaluation leaves the generator in training mode")
-        let lines = try String(contentsOf: run.url.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
-        let evaluations = try lines.compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["kind"] as? String == "evaluation" }
+        let lines = try String(contentsOf: run.url.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(
+            separator: "\n")
+        let evaluations = try lines.compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["kind"] as? String == "evaluation" }
         XCTAssertEqual(evaluations.count, 1, "one evaluation, after epoch 2")
         XCTAssertEqual(evaluations.first?["epoch"] as? Int, 2)
         for key in ["fid", "kid", "inception_score", "label_accuracy"] { XCTAssertNotNil(evaluations.first?[key], key) }
-        let events = try FileManager.default.contentsOfDirectory(atPath: run.url.path).first { $0.hasPrefix("events.out") }!
+        let events = try FileManager.default.contentsOfDirectory(atPath: run.url.path).first {
+            $0.hasPrefix("events.out")
+        }!
         let tags = Set(try EventFileReader.read(run.url.appendingPathComponent(events)).values.map(\.tag))
-        XCTAssertTrue(tags.isSuperset(of: ["quality/fid", "quality/kid", "quality/inception_score", "quality/label_accuracy"]), "\(tags)")
+        XCTAssertTrue(
+            tags.isSuperset(of: ["quality/fid", "quality/kid", "quality/inception_score", "quality/label_accuracy"]),
+            "\(tags)")
     }
 }

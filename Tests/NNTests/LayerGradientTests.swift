@@ -12,17 +12,23 @@ final class LayerGradientTests: XCTestCase {
         return t.requiringGrad()
     }
 
-    func check(_ layer: Module, input x: Tensor, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(
+        _ layer: Module, input x: Tensor, _ name: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let parameters = layer.namedParameters().map(\.parameter.value)
         try GradientCheck.check([x] + parameters, name, file: file, line: line) { _ in try layer(x) }
     }
 
     func testLayers() throws {
         try check(Linear(4, 3, generator: random), input: input([5, 4]), "Linear")
-        try check(Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1, generator: random), input: input([2, 2, 5, 5]), "Conv2d")
-        try check(ConvTranspose2d(3, 2, kernelSize: 4, stride: 2, padding: 1, generator: random), input: input([2, 3, 3, 3]), "ConvTranspose2d")
+        try check(
+            Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1, generator: random), input: input([2, 2, 5, 5]), "Conv2d")
+        try check(
+            ConvTranspose2d(3, 2, kernelSize: 4, stride: 2, padding: 1, generator: random), input: input([2, 3, 3, 3]),
+            "ConvTranspose2d")
         let embedding = Embedding(4, 3, generator: random)
-        try GradientCheck.check([embedding.weight.value], "Embedding") { _ in try embedding.forward(indices: [3, 0, 3]) }
+        try GradientCheck.check([embedding.weight.value], "Embedding") { _ in try embedding.forward(indices: [3, 0, 3])
+        }
         let bn1 = BatchNorm1d(3, epsilon: 0.8)
         try check(bn1, input: input([6, 3]), "BatchNorm1d train")
         let bn2 = BatchNorm2d(2)

@@ -41,9 +41,15 @@ final class LayerParityTests: XCTestCase {
         switch c.kind {
         case "linear": return (Linear(a.in!, a.out!, bias: a.bias!), apply)
         case "conv2d":
-            return (Conv2d(a.in!, a.out!, kernelSize: a.kernel!, stride: a.stride!, padding: a.padding!, bias: a.bias!), apply)
+            return (
+                Conv2d(a.in!, a.out!, kernelSize: a.kernel!, stride: a.stride!, padding: a.padding!, bias: a.bias!),
+                apply
+            )
         case "convtranspose2d":
-            return (ConvTranspose2d(a.in!, a.out!, kernelSize: a.kernel!, stride: a.stride!, padding: a.padding!, bias: a.bias!), apply)
+            return (
+                ConvTranspose2d(
+                    a.in!, a.out!, kernelSize: a.kernel!, stride: a.stride!, padding: a.padding!, bias: a.bias!), apply
+            )
         case "batchnorm1d":
             let bn = BatchNorm1d(a.features!, epsilon: Float(a.eps!))
             bn.setTraining(a.train!)
@@ -66,7 +72,8 @@ final class LayerParityTests: XCTestCase {
             layer.setTraining(a.train!)
             return (layer, apply)
         case "spectralnorm_conv2d":
-            let layer = try spectralNorm(Conv2d(a.in!, a.out!, kernelSize: a.kernel!, stride: a.stride!, padding: a.padding!))
+            let layer = try spectralNorm(
+                Conv2d(a.in!, a.out!, kernelSize: a.kernel!, stride: a.stride!, padding: a.padding!))
             layer.setTraining(a.train!)
             return (layer, apply)
         case "bce":
@@ -100,12 +107,16 @@ final class LayerParityTests: XCTestCase {
         try multiply(y, r).sum().backward()
         assertClose(x.grad?.scalars ?? [], try file.floats("\(c.name).dx"), "\(c.name) input gradient")
         for (name, parameter) in module?.namedParameters() ?? [] {
-            assertClose(parameter.grad?.scalars ?? [], try file.floats("\(c.name).grad.\(name)"), "\(c.name) gradient of \(name)")
+            assertClose(
+                parameter.grad?.scalars ?? [], try file.floats("\(c.name).grad.\(name)"),
+                "\(c.name) gradient of \(name)")
         }
         for (name, buffer) in module?.namedBuffers() ?? [] {
             switch buffer.value {
-            case let .float32(t): assertClose(t.scalars, try file.floats("\(c.name).buffer_after.\(name)"), "\(c.name) \(name)")
-            case let .int64(v): XCTAssertEqual([Int(v)], try file.integers("\(c.name).buffer_after.\(name)"), "\(c.name) \(name)")
+            case let .float32(t):
+                assertClose(t.scalars, try file.floats("\(c.name).buffer_after.\(name)"), "\(c.name) \(name)")
+            case let .int64(v):
+                XCTAssertEqual([Int(v)], try file.integers("\(c.name).buffer_after.\(name)"), "\(c.name) \(name)")
             }
         }
     }
@@ -138,7 +149,9 @@ final class OptimizerParityTests: XCTestCase {
             assertClose(moved, expectedMove, tolerance: 1e-3, "\(name) parameter change")
             let state = optimizer.stateDict()
             for (stateName, _) in optimizer.stateArenas {
-                guard case let .float32(values)? = state["p.\(stateName)"]?.values else { return XCTFail("no \(stateName)") }
+                guard case let .float32(values)? = state["p.\(stateName)"]?.values else {
+                    return XCTFail("no \(stateName)")
+                }
                 assertClose(values, try file.floats("\(name).state.\(stateName)"), "\(name) \(stateName)")
             }
             XCTAssertEqual(optimizer.stepCount, 10)

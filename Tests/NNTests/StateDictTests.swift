@@ -10,10 +10,12 @@ final class StateDictTests: XCTestCase {
 
     func testNamesAndOrderFollowPyTorch() throws {
         let names = makeModel().stateDict().names
-        XCTAssertEqual(names, [
-            "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
-            "3.weight", "3.bias",
-        ])
+        XCTAssertEqual(
+            names,
+            [
+                "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
+                "3.weight", "3.bias",
+            ])
         let sn = try spectralNorm(Conv2d(2, 3, kernelSize: 4))
         XCTAssertEqual(sn.stateDict().names, ["bias", "weight_orig", "weight_u", "weight_v"])
         XCTAssertEqual(sn.stateDict()["weight_v"]?.shape, [32])
@@ -31,11 +33,15 @@ final class StateDictTests: XCTestCase {
         let before = model.stateDict()
         var missing = before
         missing["3.bias"] = nil
-        XCTAssertThrowsError(try model.loadStateDict(missing)) { XCTAssertEqual($0 as? ModuleError, .missingTensor("3.bias")) }
+        XCTAssertThrowsError(try model.loadStateDict(missing)) {
+            XCTAssertEqual($0 as? ModuleError, .missingTensor("3.bias"))
+        }
 
         var extra = before
         extra["4.weight"] = StateTensor(shape: [1], values: .float32([0]))
-        XCTAssertThrowsError(try model.loadStateDict(extra)) { XCTAssertEqual($0 as? ModuleError, .unexpectedTensor("4.weight")) }
+        XCTAssertThrowsError(try model.loadStateDict(extra)) {
+            XCTAssertEqual($0 as? ModuleError, .unexpectedTensor("4.weight"))
+        }
 
         var wrongShape = before
         wrongShape["0.weight"] = StateTensor(shape: [3, 4], values: .float32(.init(repeating: 9, count: 12)))
@@ -78,7 +84,9 @@ final class SafeTensorsTests: XCTestCase {
         let bytes = try Data(contentsOf: url)
         let headerLength = bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
         XCTAssertEqual(headerLength % 8, 0, "the header is padded to 8 bytes")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["a.safetensors"], "no temporary file left")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path), ["a.safetensors"],
+            "no temporary file left")
     }
 
     func testFixturesWrittenByPythonAreRead() throws {
@@ -110,7 +118,8 @@ final class SafeTensorsTests: XCTestCase {
     }
 
     func testOverlappingRangesAreRejected() throws {
-        let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
+        let header =
+            #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
         var data = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Data($0) }
         data.append(Data(header.utf8))
         data.append(Data(count: 8))
@@ -156,6 +165,8 @@ final class ParameterArenaTests: XCTestCase {
         XCTAssertEqual(restored.stateDict(), state)
         var broken = state
         broken["bias.exp_avg"] = nil
-        XCTAssertThrowsError(try restored.loadStateDict(broken)) { XCTAssertEqual($0 as? ModuleError, .missingTensor("bias.exp_avg")) }
+        XCTAssertThrowsError(try restored.loadStateDict(broken)) {
+            XCTAssertEqual($0 as? ModuleError, .missingTensor("bias.exp_avg"))
+        }
     }
 }

@@ -19,9 +19,12 @@ public func assertClose(
     _ actual: [Float], _ expected: [Float], tolerance: Float = 1e-4, floor: Float = 1e-12,
     _ what: @autoclosure () -> String, file: StaticString = #filePath, line: UInt = #line
 ) {
-    XCTAssertEqual(actual.count, expected.count, "\(what()): \(actual.count) values, expected \(expected.count)", file: file, line: line)
+    XCTAssertEqual(
+        actual.count, expected.count, "\(what()): \(actual.count) values, expected \(expected.count)", file: file,
+        line: line)
     let error = relativeError(actual, expected, floor: floor)
     XCTAssertLessThanOrEqual(
-        error, tolerance, "\(what()): relative error \(error) (first values \(actual.prefix(4)) vs \(expected.prefix(4)))",
+        error, tolerance,
+        "\(what()): relative error \(error) (first values \(actual.prefix(4)) vs \(expected.prefix(4)))",
         file: file, line: line)
 }

@@ -65,7 +65,8 @@ extension SafeTensors.File {
                     throw FixtureError.missing("\(prefix).init.\(name)")
                 }
                 dict[name] = StateTensor(
-                    shape: expected.shape, values: .float32(Fixtures.hashValues(count: expected.count, key: key, scale: scale)))
+                    shape: expected.shape,
+                    values: .float32(Fixtures.hashValues(count: expected.count, key: key, scale: scale)))
             } else if case .int64 = expected.values {
                 dict[name] = StateTensor(shape: [], values: .int64([0]))
             } else {
@@ -92,7 +93,8 @@ public enum Repository {
 
     /// A new empty directory, removed by the caller's tearDown.
     public static func scratchDirectory(_ label: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftgan-\(label)-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swiftgan-\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

@@ -34,7 +34,9 @@ public enum GradientCheck {
                 let numeric = (plus - minus) / (2 * Double(h))
                 let difference = abs(Double(analytic[i]) - numeric)
                 if difference > absoluteTolerance + relativeTolerance * abs(numeric) {
-                    XCTFail("\(what): d/d input\(index)[\(i)] analytic \(analytic[i]) vs numeric \(numeric)", file: file, line: line)
+                    XCTFail(
+                        "\(what): d/d input\(index)[\(i)] analytic \(analytic[i]) vs numeric \(numeric)", file: file,
+                        line: line)
                     return
                 }
             }

@@ -11,7 +11,9 @@ public enum Prerequisites {
     struct Missing: Error, CustomStringConvertible { let description: String }
 
     static func missing(_ what: String) -> Error {
-        required ? Missing(description: "\(what) (Launch/test should have provided it)") : XCTSkip("needs \(what); Launch/test runs it")
+        required
+            ? Missing(description: "\(what) (Launch/test should have provided it)")
+            : XCTSkip("needs \(what); Launch/test runs it")
     }
 
     /// The release build of `swiftgan`, no older than the newest source file.
@@ -21,9 +23,13 @@ public enum Prerequisites {
         guard let built = (try? files.attributesOfItem(atPath: binary.path))?[.modificationDate] as? Date else {
             throw missing("the release binary .build/release/swiftgan")
         }
-        let sources = files.enumerator(at: Repository.root.appendingPathComponent("Sources"), includingPropertiesForKeys: [.contentModificationDateKey])
+        let sources = files.enumerator(
+            at: Repository.root.appendingPathComponent("Sources"),
+            includingPropertiesForKeys: [.contentModificationDateKey])
         while let file = sources?.nextObject() as? URL {
-            if let changed = try file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate, changed > built {
+            if let changed = try file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate,
+                changed > built
+            {
                 throw missing("a release binary newer than \(file.lastPathComponent) (swift build -c release)")
             }
         }
@@ -45,7 +51,8 @@ public enum Prerequisites {
     /// The full MNIST (60,000 training digits) in ../shared/data/mnist.
     public static func fullMNIST() throws -> URL {
         let folder = Repository.fullMNIST
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("train-images-idx3-ubyte.gz").path) else {
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("train-images-idx3-ubyte.gz").path)
+        else {
             throw missing("the full MNIST in \(folder.path)")
         }
         return folder

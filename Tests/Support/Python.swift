@@ -20,7 +20,9 @@ public enum Python {
         let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "python3 \(script) exited \(process.terminationStatus): \(String(decoding: err, as: UTF8.self))")
+            throw Failure(
+                description:
+                    "python3 \(script) exited \(process.terminationStatus): \(String(decoding: err, as: UTF8.self))")
         }
         return String(decoding: out, as: UTF8.self)
     }

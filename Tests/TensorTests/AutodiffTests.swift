@@ -53,12 +53,16 @@ final class AutodiffTests: XCTestCase {
         }
         XCTAssertThrowsError(try conv2d(Tensor(zeros: [1, 1, 2, 2]), Tensor(zeros: [1, 1, 5, 5])))
         XCTAssertThrowsError(try a.reshaped(to: [4, -1])) { XCTAssertTrue("\($0)".contains("reshape")) }
-        XCTAssertThrowsError(try gatherRows(Tensor(zeros: [3, 2]), indices: [3])) { XCTAssertTrue("\($0)".contains("index 3")) }
+        XCTAssertThrowsError(try gatherRows(Tensor(zeros: [3, 2]), indices: [3])) {
+            XCTAssertTrue("\($0)".contains("index 3"))
+        }
         XCTAssertThrowsError(try Tensor([1, 2, 3], shape: [2, 2]))
         XCTAssertThrowsError(try a.sum().scaled(by: 1).expanded(to: [2]).backward()) {
             XCTAssertTrue("\($0)".contains("seed"))
         }
-        XCTAssertThrowsError(try grad(of: a.sum(), withRespectTo: a)) { XCTAssertTrue("\($0)".contains("does not require grad")) }
+        XCTAssertThrowsError(try grad(of: a.sum(), withRespectTo: a)) {
+            XCTAssertTrue("\($0)".contains("does not require grad"))
+        }
         XCTAssertThrowsError(try batchNorm(Tensor(zeros: [1, 3]), weight: nil, bias: nil, epsilon: 1e-5)) {
             XCTAssertTrue("\($0)".contains("more than 1 value per channel"))
         }
@@ -85,7 +89,10 @@ extension AutodiffTests {
         let a = x.scaled(by: 3)  // a = 3x
         let b = try multiply(a.shifted(by: 1), a.shifted(by: 1))  // b = (a + 1)²
         let loss = b.sum()
-        let (ga, gb, gx) = try { let g = try grad(of: [loss], withRespectTo: [a, b, x]); return (g[0], g[1], g[2]) }()
+        let (ga, gb, gx) = try {
+            let g = try grad(of: [loss], withRespectTo: [a, b, x])
+            return (g[0], g[1], g[2])
+        }()
         XCTAssertEqual(gb.scalars, [1, 1])
         XCTAssertEqual(ga.scalars, [8, 14])  // 2(a + 1)
         XCTAssertEqual(gx.scalars, [24, 42])  // 3 · 2(a + 1)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Tensor
 import XCTest
+
+@testable import Tensor
 
 /// The CUDA kernels compiled by the real NVRTC, which needs no GPU: every kernel the backend launches must be
 /// in the module, and a compile error must come back as one line. `Launch/test` installs NVRTC (PyPI's
@@ -22,7 +23,9 @@ final class CUDAKernelSourceTests: XCTestCase {
             let ptx = String(cString: try nvrtc.ptx(architecture: architecture, useCache: false))
             XCTAssertTrue(ptx.contains(".target sm_\(architecture)"), "PTX for compute_\(architecture)")
             for kernel in CUDAKernel.allCases {
-                XCTAssertTrue(ptx.contains(".entry \(kernel.rawValue)("), "\(kernel.rawValue) is missing from the compiled module")
+                XCTAssertTrue(
+                    ptx.contains(".entry \(kernel.rawValue)("), "\(kernel.rawValue) is missing from the compiled module"
+                )
             }
         }
     }
@@ -32,7 +35,9 @@ final class CUDAKernelSourceTests: XCTestCase {
     func testEveryKernelTakesTheParametersItsLaunchesPass() throws {
         let ptx = String(cString: try compiler().ptx(architecture: 90, useCache: false))
         for kernel in CUDAKernel.allCases {
-            guard let start = ptx.range(of: ".entry \(kernel.rawValue)(") else { return XCTFail("\(kernel.rawValue) missing") }
+            guard let start = ptx.range(of: ".entry \(kernel.rawValue)(") else {
+                return XCTFail("\(kernel.rawValue) missing")
+            }
             let declaration = ptx[start.upperBound...].prefix { $0 != ")" }
             let compiled = declaration.split(separator: "\n").compactMap { line -> String? in
                 let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
@@ -46,8 +51,11 @@ final class CUDAKernelSourceTests: XCTestCase {
 
     func testACompileErrorIsOneLineNamingTheProblem() throws {
         let nvrtc = try compiler()
-        XCTAssertThrowsError(try nvrtc.ptx("extern \"C\" __global__ void broken(float *x) { x[0] = undefined_name; }",
-                                           architecture: 90, useCache: false)) { error in
+        XCTAssertThrowsError(
+            try nvrtc.ptx(
+                "extern \"C\" __global__ void broken(float *x) { x[0] = undefined_name; }",
+                architecture: 90, useCache: false)
+        ) { error in
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix("cuda: NVRTC could not compile"), text)
             XCTAssertTrue(text.contains("undefined_name"), text)

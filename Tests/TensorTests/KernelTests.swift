@@ -6,9 +6,11 @@ final class KernelTests: XCTestCase {
     func testPhiloxMatchesTheReferenceVectors() {
         let zero = Philox.block(key: (0, 0), counter: (0, 0, 0, 0))
         XCTAssertEqual([zero.0, zero.1, zero.2, zero.3], [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8])
-        let ones = Philox.block(key: (0xffff_ffff, 0xffff_ffff), counter: (0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff))
+        let ones = Philox.block(
+            key: (0xffff_ffff, 0xffff_ffff), counter: (0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff))
         XCTAssertEqual([ones.0, ones.1, ones.2, ones.3], [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd])
-        let pi = Philox.block(key: (0xa409_3822, 0x299f_31d0), counter: (0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344))
+        let pi = Philox.block(
+            key: (0xa409_3822, 0x299f_31d0), counter: (0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344))
         XCTAssertEqual([pi.0, pi.1, pi.2, pi.3], [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1])
     }
 
@@ -27,8 +29,11 @@ final class KernelTests: XCTestCase {
     /// col2im is the adjoint of im2col: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for every geometry.
     func testCol2imIsTheAdjointOfIm2col() {
         let random = RandomGenerator(seed: 9)
-        for (k, s, p, h, w) in [(3, 1, 1, 5, 4), (4, 2, 1, 8, 8), (3, 2, 0, 9, 7), (5, 2, 2, 6, 6), (1, 1, 0, 3, 3), (4, 2, 2, 6, 5)] {
-            let g = ConvGeometry(inputChannels: 2, outputChannels: 1, inputHeight: h, inputWidth: w, kernel: k, stride: s, padding: p)
+        for (k, s, p, h, w) in [
+            (3, 1, 1, 5, 4), (4, 2, 1, 8, 8), (3, 2, 0, 9, 7), (5, 2, 2, 6, 6), (1, 1, 0, 3, 3), (4, 2, 2, 6, 5),
+        ] {
+            let g = ConvGeometry(
+                inputChannels: 2, outputChannels: 1, inputHeight: h, inputWidth: w, kernel: k, stride: s, padding: p)
             let batch = 2
             let x = Tensor(uninitialized: g.inputShape(batch: batch))
             let c = Tensor(uninitialized: [g.patchSize, batch * g.outputPlane])
@@ -50,15 +55,27 @@ final class KernelTests: XCTestCase {
         random.fillUniform(w, -1, 1)
         let y = try conv2d(x, w, stride: 2, padding: 1)
         XCTAssertEqual(y.shape, [2, 4, 4, 3])
-        for n in 0..<2 { for o in 0..<4 { for i in 0..<4 { for j in 0..<3 {
-            var total: Float = 0
-            for c in 0..<3 { for ki in 0..<3 { for kj in 0..<3 {
-                let (r, q) = (i * 2 - 1 + ki, j * 2 - 1 + kj)
-                guard r >= 0, r < 7, q >= 0, q < 6 else { continue }
-                total += x.pointer[((n * 3 + c) * 7 + r) * 6 + q] * w.pointer[((o * 3 + c) * 3 + ki) * 3 + kj]
-            } } }
-            XCTAssertEqual(y.pointer[((n * 4 + o) * 4 + i) * 3 + j], total, accuracy: 1e-5)
-        } } } }
+        for n in 0..<2 {
+            for o in 0..<4 {
+                for i in 0..<4 {
+                    for j in 0..<3 {
+                        var total: Float = 0
+                        for c in 0..<3 {
+                            for ki in 0..<3 {
+                                for kj in 0..<3 {
+                                    let (r, q) = (i * 2 - 1 + ki, j * 2 - 1 + kj)
+                                    guard r >= 0, r < 7, q >= 0, q < 6 else { continue }
+                                    total +=
+                                        x.pointer[((n * 3 + c) * 7 + r) * 6 + q]
+                                        * w.pointer[((o * 3 + c) * 3 + ki) * 3 + kj]
+                                }
+                            }
+                        }
+                        XCTAssertEqual(y.pointer[((n * 4 + o) * 4 + i) * 3 + j], total, accuracy: 1e-5)
+                    }
+                }
+            }
+        }
     }
 
     func testGemmHonoursTranspositions() {

@@ -75,11 +75,17 @@ final class OperationGradientTests: XCTestCase {
     func testConvolutions() throws {
         for (k, s, p) in [(3, 1, 1), (3, 2, 1), (4, 2, 1), (4, 1, 0), (1, 1, 0), (3, 2, 0)] {
             let x = leaf([2, 2, 6, 5]), w = leaf([3, 2, k, k])
-            try GradientCheck.check([x, w], "conv2d k\(k) s\(s) p\(p)") { try conv2d($0[0], $0[1], stride: s, padding: p) }
+            try GradientCheck.check([x, w], "conv2d k\(k) s\(s) p\(p)") {
+                try conv2d($0[0], $0[1], stride: s, padding: p)
+            }
         }
         // A kernel covering the whole unpadded input takes the im2col-free path.
-        try GradientCheck.check([leaf([3, 2, 4, 4]), leaf([5, 2, 4, 4])], "conv2d full-size kernel") { try conv2d($0[0], $0[1]) }
-        try GradientCheck.check([leaf([3, 5, 1, 1]), leaf([5, 2, 4, 4])], "convTranspose2d from 1x1") { try convTranspose2d($0[0], $0[1]) }
+        try GradientCheck.check([leaf([3, 2, 4, 4]), leaf([5, 2, 4, 4])], "conv2d full-size kernel") {
+            try conv2d($0[0], $0[1])
+        }
+        try GradientCheck.check([leaf([3, 5, 1, 1]), leaf([5, 2, 4, 4])], "convTranspose2d from 1x1") {
+            try convTranspose2d($0[0], $0[1])
+        }
         for (k, s, p) in [(3, 2, 0), (3, 2, 1), (4, 2, 2), (4, 2, 1), (4, 1, 0)] {
             let x = leaf([2, 3, 3, 3]), w = leaf([3, 2, k, k])
             try GradientCheck.check([x, w], "convTranspose2d k\(k) s\(s) p\(p)") {
@@ -90,7 +96,9 @@ final class OperationGradientTests: XCTestCase {
 
     func testEmbeddingRows() throws {
         try GradientCheck.check([leaf([5, 3])], "gatherRows") { try gatherRows($0[0], indices: [4, 0, 4, 2]) }
-        try GradientCheck.check([leaf([4, 3])], "scatterAddRows") { try scatterAddRows($0[0], indices: [4, 0, 4, 2], rows: 5) }
+        try GradientCheck.check([leaf([4, 3])], "scatterAddRows") {
+            try scatterAddRows($0[0], indices: [4, 0, 4, 2], rows: 5)
+        }
     }
 
     func testBatchNormFirstOrder() throws {
@@ -109,7 +117,9 @@ final class OperationGradientTests: XCTestCase {
         let target = try Tensor([1, 0, 1, 0, 0.3, 1], shape: [6, 1])
         let p = leaf([6, 1], 0.1...0.9)
         try GradientCheck.check([p], step: 1e-3, "binaryCrossEntropy") { try binaryCrossEntropy($0[0], target: target) }
-        try GradientCheck.check([leaf([4, 5], -3...3)], "softmaxCrossEntropy") { try softmaxCrossEntropy($0[0], labels: [0, 4, 2, 2]) }
+        try GradientCheck.check([leaf([4, 5], -3...3)], "softmaxCrossEntropy") {
+            try softmaxCrossEntropy($0[0], labels: [0, 4, 2, 2])
+        }
         let logits = leaf([6, 1], -3...3)
         try GradientCheck.check([logits], "binaryCrossEntropyWithLogits") {
             try binaryCrossEntropyWithLogits($0[0], target: target)

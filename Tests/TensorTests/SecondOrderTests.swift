@@ -22,46 +22,64 @@ final class SecondOrderTests: XCTestCase {
 
     func testThroughLinearAndSmoothActivations() throws {
         let (x, w, b) = (leaf([3, 4]), leaf([5, 4]), leaf([5]))
-        for (name, activation) in [("tanh", { (t: Tensor) in t.tanh() }), ("sigmoid", { $0.sigmoid() }), ("pow", { $0.pow(2) })] {
-            try GradientCheck.check([x, w, b], "∂²(linear → \(name))", inputGradient { v in
-                activation(try addChannels(matmul(v[0], v[1], transposeB: true), v[2]))
-            })
+        for (name, activation) in [
+            ("tanh", { (t: Tensor) in t.tanh() }), ("sigmoid", { $0.sigmoid() }), ("pow", { $0.pow(2) }),
+        ] {
+            try GradientCheck.check(
+                [x, w, b], "∂²(linear → \(name))",
+                inputGradient { v in
+                    activation(try addChannels(matmul(v[0], v[1], transposeB: true), v[2]))
+                })
         }
     }
 
     func testThroughLeakyReluMLP() throws {
         // Two layers so that the piecewise-linear activation's second derivative (zero) meets a weight path.
         let (x, w1, w2) = (leaf([3, 4]), leaf([6, 4]), leaf([1, 6]))
-        try GradientCheck.check([x, w1, w2], "∂²(mlp with leakyRelu)", inputGradient { v in
-            try matmul(matmul(v[0], v[1], transposeB: true).leakyRelu(slope: 0.2), v[2], transposeB: true).sigmoid()
-        })
+        try GradientCheck.check(
+            [x, w1, w2], "∂²(mlp with leakyRelu)",
+            inputGradient { v in
+                try matmul(matmul(v[0], v[1], transposeB: true).leakyRelu(slope: 0.2), v[2], transposeB: true).sigmoid()
+            })
     }
 
     func testThroughConvolutions() throws {
         let (x, w, wt) = (leaf([2, 2, 5, 5]), leaf([3, 2, 3, 3]), leaf([3, 2, 4, 4]))
-        try GradientCheck.check([x, w], "∂²(conv2d → tanh)", inputGradient { v in
-            try conv2d(v[0], v[1], stride: 2, padding: 1).tanh()
-        })
-        try GradientCheck.check([leaf([2, 3, 3, 3]), wt], "∂²(convTranspose2d → tanh)", inputGradient { v in
-            try convTranspose2d(v[0], v[1], stride: 2, padding: 1).tanh()
-        })
+        try GradientCheck.check(
+            [x, w], "∂²(conv2d → tanh)",
+            inputGradient { v in
+                try conv2d(v[0], v[1], stride: 2, padding: 1).tanh()
+            })
+        try GradientCheck.check(
+            [leaf([2, 3, 3, 3]), wt], "∂²(convTranspose2d → tanh)",
+            inputGradient { v in
+                try convTranspose2d(v[0], v[1], stride: 2, padding: 1).tanh()
+            })
     }
 
     func testThroughShapesAndReductions() throws {
         let (x, c) = (leaf([3, 4]), leaf([3, 2]))
-        try GradientCheck.check([x, c], "∂²(concat, narrow, sumPerSample, sqrt)", inputGradient { v in
-            let joined = try concatChannels([v[0], v[1]]).tanh()
-            return try multiply(joined, joined).sumPerSample().shifted(by: 1).squareRoot()
-        })
-        try GradientCheck.check([leaf([2, 6]), leaf([6])], "∂²(reshape, channels, mean)", inputGradient { v in
-            try multiplyChannels(v[0].reshaped(to: [2, 6]).sigmoid(), v[1]).mean()
-        })
-        try GradientCheck.check([leaf([3, 4]), leaf([5, 4])], "∂²(projection with gatherRows)", inputGradient { v in
-            try multiply(gatherRows(v[1], indices: [1, 4, 1]), v[0].tanh()).sumPerSample()
-        })
-        try GradientCheck.check([leaf([3, 4]), leaf([1], 1...2)], "∂²(divide by scalar)", inputGradient { v in
-            try divide(v[0].tanh(), byScalar: v[1])
-        })
+        try GradientCheck.check(
+            [x, c], "∂²(concat, narrow, sumPerSample, sqrt)",
+            inputGradient { v in
+                let joined = try concatChannels([v[0], v[1]]).tanh()
+                return try multiply(joined, joined).sumPerSample().shifted(by: 1).squareRoot()
+            })
+        try GradientCheck.check(
+            [leaf([2, 6]), leaf([6])], "∂²(reshape, channels, mean)",
+            inputGradient { v in
+                try multiplyChannels(v[0].reshaped(to: [2, 6]).sigmoid(), v[1]).mean()
+            })
+        try GradientCheck.check(
+            [leaf([3, 4]), leaf([5, 4])], "∂²(projection with gatherRows)",
+            inputGradient { v in
+                try multiply(gatherRows(v[1], indices: [1, 4, 1]), v[0].tanh()).sumPerSample()
+            })
+        try GradientCheck.check(
+            [leaf([3, 4]), leaf([1], 1...2)], "∂²(divide by scalar)",
+            inputGradient { v in
+                try divide(v[0].tanh(), byScalar: v[1])
+            })
     }
 
     func testGradientPenaltyFormula() throws {
@@ -70,7 +88,8 @@ final class SecondOrderTests: XCTestCase {
         try GradientCheck.check([w1, w2], "gradient penalty") { v in
             let input = x.detached().requiringGrad()
             let scores = try matmul(matmul(input, v[0], transposeB: true).leakyRelu(slope: 0.2), v[1], transposeB: true)
-            let g = try grad(of: scores, withRespectTo: input, seed: Tensor(repeating: 1, shape: scores.shape), createGraph: true)
+            let g = try grad(
+                of: scores, withRespectTo: input, seed: Tensor(repeating: 1, shape: scores.shape), createGraph: true)
             return try multiply(g, g).sumPerSample().squareRoot().shifted(by: -1).pow(2).mean().scaled(by: 10)
         }
     }

@@ -46,11 +46,13 @@ public enum Checkpoint {
         tensors.merge(models.discriminator.stateDict(), prefix: "discriminator")
         tensors.merge(models.generatorOptimizer.stateDict(), prefix: "optimizer.generator")
         tensors.merge(models.discriminatorOptimizer.stateDict(), prefix: "optimizer.discriminator")
-        return SafeTensors.File(tensors: tensors, metadata: [
-            "format": "swiftgan-checkpoint", "format_version": formatVersion, "config": config.yaml,
-            "step": String(state.step), "epoch": String(state.completedEpochs), "world_size": String(worldSize),
-            "architecture": config.model.architecture.rawValue,
-        ])
+        return SafeTensors.File(
+            tensors: tensors,
+            metadata: [
+                "format": "swiftgan-checkpoint", "format_version": formatVersion, "config": config.yaml,
+                "step": String(state.step), "epoch": String(state.completedEpochs), "world_size": String(worldSize),
+                "architecture": config.model.architecture.rawValue,
+            ])
     }
 
     /// The checkpoint of `trainer` as it is now.
@@ -81,7 +83,9 @@ public enum Checkpoint {
         }
         let steps = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }.sorted()
-        for old in steps.dropLast(keep) { try? FileManager.default.removeItem(at: directory.appendingPathComponent(old)) }
+        for old in steps.dropLast(keep) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(old))
+        }
         return url
     }
 
@@ -89,10 +93,13 @@ public enum Checkpoint {
     public static func read(_ url: URL) throws -> Contents {
         let file = try SafeTensors.read(url)
         guard file.metadata["format"] == "swiftgan-checkpoint" else {
-            throw CheckpointError.incompatible(path: url.path, reason: "it is not a SwiftGAN checkpoint (no format metadata)")
+            throw CheckpointError.incompatible(
+                path: url.path, reason: "it is not a SwiftGAN checkpoint (no format metadata)")
         }
         guard file.metadata["format_version"] == formatVersion else {
-            throw CheckpointError.incompatible(path: url.path, reason: "format version \(file.metadata["format_version"] ?? "?") is not \(formatVersion)")
+            throw CheckpointError.incompatible(
+                path: url.path,
+                reason: "format version \(file.metadata["format_version"] ?? "?") is not \(formatVersion)")
         }
         guard let yaml = file.metadata["config"], let stepText = file.metadata["step"], let step = Int(stepText) else {
             throw CheckpointError.incompatible(path: url.path, reason: "its metadata lacks the config or the step")
@@ -115,12 +122,16 @@ public enum Checkpoint {
             ("generator", models.generator.checkStateDict, models.generator.loadStateDict),
             ("discriminator", models.discriminator.checkStateDict, models.discriminator.loadStateDict),
             ("optimizer.generator", models.generatorOptimizer.checkStateDict, models.generatorOptimizer.loadStateDict),
-            ("optimizer.discriminator", models.discriminatorOptimizer.checkStateDict, models.discriminatorOptimizer.loadStateDict),
+            (
+                "optimizer.discriminator", models.discriminatorOptimizer.checkStateDict,
+                models.discriminatorOptimizer.loadStateDict
+            ),
         ]
         // Every part is checked before any is loaded, so a checkpoint that does not fit changes nothing.
         for part in parts {
             do { try part.check(contents.file.tensors.scoped(to: part.prefix)) } catch let error as ModuleError {
-                throw CheckpointError.incompatible(path: url.path, reason: "\(error.prefixed(by: part.prefix)) (was it written for another config?)")
+                throw CheckpointError.incompatible(
+                    path: url.path, reason: "\(error.prefixed(by: part.prefix)) (was it written for another config?)")
             }
         }
         for part in parts { try part.load(contents.file.tensors.scoped(to: part.prefix)) }
@@ -129,11 +140,15 @@ public enum Checkpoint {
 
     /// A generator ready to sample from a checkpoint, in evaluation mode, on `device` (a checkpoint is the same
     /// file whichever device wrote it).
-    public static func generator(from url: URL, device: Device = .cpu) throws -> (generator: GANNetwork, config: TrainingConfig) {
+    public static func generator(
+        from url: URL, device: Device = .cpu
+    ) throws -> (generator: GANNetwork, config: TrainingConfig) {
         var contents = try read(url)
         contents.config.runtime.device = device
         let models = try GANModels(contents.config)
-        do { try models.generator.loadStateDict(contents.file.tensors.scoped(to: "generator")) } catch let error as ModuleError {
+        do { try models.generator.loadStateDict(contents.file.tensors.scoped(to: "generator")) } catch let error
+            as ModuleError
+        {
             throw CheckpointError.incompatible(path: url.path, reason: "\(error)")
         }
         models.generator.eval()

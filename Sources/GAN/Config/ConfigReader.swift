@@ -14,7 +14,9 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         (self.file, self.keyPath, self.message) = (file, keyPath, message)
     }
 
-    public var description: String { (file.map { "\($0): " } ?? "") + (keyPath.isEmpty ? "" : keyPath + ": ") + message }
+    public var description: String {
+        (file.map { "\($0): " } ?? "") + (keyPath.isEmpty ? "" : keyPath + ": ") + message
+    }
 }
 
 /// Reads one YAML mapping with typed accessors, remembering which keys were read so that `finish()` can
@@ -36,7 +38,9 @@ final class ConfigReader {
 
     private func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func error(_ key: String, _ message: String) -> ConfigError { ConfigError(file: file, keyPath: keyPath(key), message: message) }
+    func error(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, keyPath: keyPath(key), message: message)
+    }
 
     private func value(_ key: String) -> Yams.Node? {
         used.insert(key)
@@ -73,7 +77,10 @@ final class ConfigReader {
         return number
     }
 
-    func float(_ key: String, default fallback: Float, in range: ClosedRange<Float> = -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude) throws -> Float {
+    func float(
+        _ key: String, default fallback: Float,
+        in range: ClosedRange<Float> = -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude
+    ) throws -> Float {
         guard let text = try scalar(key) else { return fallback }
         guard let number = Float(text), number.isFinite, range.contains(number) else {
             throw error(key, "expected a number in \(describe(range)), got \"\(text)\"")
@@ -119,7 +126,9 @@ final class ConfigReader {
 
     private func describe<T: Comparable>(_ range: ClosedRange<T>) -> String {
         if let upper = range.upperBound as? Int, upper == Int.max { return "\(range.lowerBound)..." }
-        if let upper = range.upperBound as? Float, upper == Float.greatestFiniteMagnitude { return "\(range.lowerBound)..." }
+        if let upper = range.upperBound as? Float, upper == Float.greatestFiniteMagnitude {
+            return "\(range.lowerBound)..."
+        }
         return "\(range.lowerBound)...\(range.upperBound)"
     }
 }
@@ -135,18 +144,23 @@ enum ConfigOverrides {
             let keys = setting[..<equals].split(separator: ".").map(String.init)
             let text = String(setting[setting.index(after: equals)...])
             guard !keys.isEmpty, let value = try? Yams.compose(yaml: text.isEmpty ? "null" : text) else {
-                throw ConfigError(file: file, keyPath: String(setting[..<equals]), message: "cannot read the value \"\(text)\" of --set")
+                throw ConfigError(
+                    file: file, keyPath: String(setting[..<equals]),
+                    message: "cannot read the value \"\(text)\" of --set")
             }
             root = try set(value, at: keys[...], in: root, file: file, path: "")
         }
         return root
     }
 
-    private static func set(_ value: Yams.Node, at keys: ArraySlice<String>, in node: Yams.Node, file: String, path: String) throws -> Yams.Node {
+    private static func set(
+        _ value: Yams.Node, at keys: ArraySlice<String>, in node: Yams.Node, file: String, path: String
+    ) throws -> Yams.Node {
         guard let key = keys.first else { return value }
         let keyPath = path.isEmpty ? key : "\(path).\(key)"
         guard var mapping = node.mapping ?? (node.null != nil ? Yams.Node.Mapping([]) : nil) else {
-            throw ConfigError(file: file, keyPath: path, message: "--set cannot go inside a value that is not a mapping")
+            throw ConfigError(
+                file: file, keyPath: path, message: "--set cannot go inside a value that is not a mapping")
         }
         let child = mapping[Yams.Node(key)] ?? Yams.Node("~", Tag(.null))
         mapping[Yams.Node(key)] = try set(value, at: keys.dropFirst(), in: child, file: file, path: keyPath)

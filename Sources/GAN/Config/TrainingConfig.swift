@@ -6,7 +6,9 @@ import Yams
 public struct TrainingConfig: Equatable {
     // The choices a key offers: each spelt in the file as its raw value. `ConfigKeys.swift` lists every key once.
     public enum Dataset: String, CaseIterable { case mnist, fashionMNIST = "fashion-mnist" }
-    public enum Initialization: String, CaseIterable { case pytorch, dcganNormal = "dcgan-normal", dcgan64Normal = "dcgan64-normal" }
+    public enum Initialization: String, CaseIterable {
+        case pytorch, dcganNormal = "dcgan-normal", dcgan64Normal = "dcgan64-normal"
+    }
     public enum LossKind: String, CaseIterable { case bce, hinge, wasserstein }
     public enum Reduction: String, CaseIterable { case sum, mean }
     public enum GeneratorFakes: String, CaseIterable { case reuse, regenerate, fresh }
@@ -116,7 +118,9 @@ public struct TrainingConfig: Equatable {
     public static func load(_ url: URL, overrides: [String] = []) throws -> TrainingConfig {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ConfigError(file: url.path, keyPath: "", message: "cannot read the file (\((error as NSError).localizedDescription))")
+            throw ConfigError(
+                file: url.path, keyPath: "",
+                message: "cannot read the file (\((error as NSError).localizedDescription))")
         }
         return try parse(text, file: url.path, overrides: overrides)
     }
@@ -137,23 +141,33 @@ public struct TrainingConfig: Equatable {
     /// Rules that join several keys.
     private func validate(_ r: ConfigReader) throws {
         if model.architecture == .sngan, model.classes == 0 {
-            throw r.error("model.classes", "sngan's projection discriminator is conditional: set classes (10 for digits)")
+            throw r.error(
+                "model.classes", "sngan's projection discriminator is conditional: set classes (10 for digits)")
         }
         if model.classes > 0, ![.gan, .sngan].contains(model.architecture) {
-            throw r.error("model.classes", "\(model.architecture.rawValue) is unconditional; only gan and sngan take classes")
+            throw r.error(
+                "model.classes", "\(model.architecture.rawValue) is unconditional; only gan and sngan take classes")
         }
-        if loss.gradientPenalty > 0, model.discriminatorBatchNorm, [.dcgan, .dcgan28, .dcgan64].contains(model.architecture) {
-            throw r.error("loss.gradient_penalty", "a gradient penalty needs a critic without batch norm (model.discriminator_batch_norm: false)")
+        if loss.gradientPenalty > 0, model.discriminatorBatchNorm,
+            [.dcgan, .dcgan28, .dcgan64].contains(model.architecture)
+        {
+            throw r.error(
+                "loss.gradient_penalty",
+                "a gradient penalty needs a critic without batch norm (model.discriminator_batch_norm: false)")
         }
         if loss.kind == .bce, !model.discriminatorSigmoid {
             throw r.error("loss.kind", "bce needs probabilities: set model.discriminator_sigmoid: true")
         }
         if loss.kind != .bce, model.discriminatorSigmoid, model.architecture != .sngan {
-            throw r.error("model.discriminator_sigmoid", "a \(loss.kind.rawValue) critic outputs scores, not probabilities: set it to false")
+            throw r.error(
+                "model.discriminator_sigmoid",
+                "a \(loss.kind.rawValue) critic outputs scores, not probabilities: set it to false")
         }
         let expected = ModelZoo.imageSize(model.architecture)
         if data.imageSize != expected {
-            throw r.error("data.image_size", "\(model.architecture.rawValue) works on \(expected)x\(expected) images, not \(data.imageSize)")
+            throw r.error(
+                "data.image_size",
+                "\(model.architecture.rawValue) works on \(expected)x\(expected) images, not \(data.imageSize)")
         }
     }
 

@@ -13,25 +13,32 @@ public struct DataLocator {
         var directory = URL(fileURLWithPath: explicit ?? "Data/\(config.data.dataset.rawValue)")
         func has(_ split: ImageDataset.Split) -> Bool {
             let prefix = split == .train ? "train" : "t10k"
-            return ["", ".gz"].contains { files.fileExists(atPath: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte\($0)").path) }
+            return ["", ".gz"].contains {
+                files.fileExists(atPath: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte\($0)").path)
+            }
         }
         if config.data.dataset == .fashionMNIST, explicit == nil, !has(.train), !has(.test) {
-            notices.append("Fashion-MNIST is not in \(directory.path); training on MNIST instead "
-                + "(Launch/fetch-data fashion-mnist \(directory.path) fetches it where the internet is reachable)")
+            notices.append(
+                "Fashion-MNIST is not in \(directory.path); training on MNIST instead "
+                    + "(Launch/fetch-data fashion-mnist \(directory.path) fetches it where the internet is reachable)")
             directory = URL(fileURLWithPath: "Data/mnist")
         }
         switch (has(.train), has(.test)) {
         case (true, _):
             training = try ImageDataset.load(directory: directory, split: .train, imageSize: config.data.imageSize)
-            test = has(.test) ? try ImageDataset.load(directory: directory, split: .test, imageSize: config.data.imageSize) : nil
+            test =
+                has(.test)
+                ? try ImageDataset.load(directory: directory, split: .test, imageSize: config.data.imageSize) : nil
         case (false, true):
             training = try ImageDataset.load(directory: directory, split: .test, imageSize: config.data.imageSize)
             test = nil
-            notices.append("\(directory.path) holds only the test split: training on its \(training.count) images, with no held-out "
-                + "evaluation (--data DIR with the full set trains on 60,000)")
+            notices.append(
+                "\(directory.path) holds only the test split: training on its \(training.count) images, with no held-out "
+                    + "evaluation (--data DIR with the full set trains on 60,000)")
         case (false, false):
             throw IDXFile.ReadError.unreadable(
-                path: directory.path, reason: "no train-images-idx3-ubyte[.gz] or t10k-images-idx3-ubyte[.gz] there "
+                path: directory.path,
+                reason: "no train-images-idx3-ubyte[.gz] or t10k-images-idx3-ubyte[.gz] there "
                     + "(Launch/fetch-data \(config.data.dataset.rawValue) \(directory.path) downloads them)")
         }
     }

@@ -4,13 +4,17 @@ import Foundation
 /// gzip and zlib streams through the system zlib.
 enum Gzip {
     /// Whether `data` starts with the gzip magic bytes 1f 8b.
-    static func isCompressed(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b }
+    static func isCompressed(_ data: Data) -> Bool {
+        data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
+    }
 
     /// The decompressed bytes of a gzip stream; nil when the stream is damaged or ends early.
     static func decompress(_ data: Data) -> Data? {
         var stream = z_stream()
         // 16 + MAX_WBITS: expect a gzip header and trailer.
-        guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            return nil
+        }
         defer { inflateEnd(&stream) }
         var output = Data()
         let chunk = 1 << 20
@@ -43,6 +47,8 @@ enum Gzip {
 
     /// CRC-32 (as PNG chunks carry).
     static func crc32(_ data: Data, seed: UInt32 = 0) -> UInt32 {
-        data.withUnsafeBytes { UInt32(CZlib.crc32(uLong(seed), $0.bindMemory(to: Bytef.self).baseAddress, uInt($0.count))) }
+        data.withUnsafeBytes {
+            UInt32(CZlib.crc32(uLong(seed), $0.bindMemory(to: Bytef.self).baseAddress, uInt($0.count)))
+        }
     }
 }

@@ -37,9 +37,12 @@ public struct IDXFile {
 
     public static func parse(_ data: Data, path: String) throws -> IDXFile {
         let bytes = [UInt8](data)
-        guard bytes.count >= 4 else { throw ReadError.invalid(path: path, reason: "\(bytes.count) bytes is too short for a header") }
+        guard bytes.count >= 4 else {
+            throw ReadError.invalid(path: path, reason: "\(bytes.count) bytes is too short for a header")
+        }
         guard bytes[0] == 0, bytes[1] == 0 else {
-            throw ReadError.invalid(path: path, reason: "magic number starts \(hex(bytes[0])) \(hex(bytes[1])), not 00 00")
+            throw ReadError.invalid(
+                path: path, reason: "magic number starts \(hex(bytes[0])) \(hex(bytes[1])), not 00 00")
         }
         guard bytes[2] == 0x08 else {
             throw ReadError.invalid(path: path, reason: "value type \(hex(bytes[2])) is not unsigned bytes (08)")
@@ -56,7 +59,9 @@ public struct IDXFile {
         guard available == expected else {
             throw ReadError.invalid(
                 path: path,
-                reason: "dimensions \(dimensions) need \(expected) values, the file has \(available)\(available < expected ? " (truncated?)" : "")")
+                reason:
+                    "dimensions \(dimensions) need \(expected) values, the file has \(available)\(available < expected ? " (truncated?)" : "")"
+            )
         }
         return IDXFile(dimensions: dimensions, values: Array(bytes[(4 + 4 * rank)...]))
     }

@@ -32,7 +32,8 @@ public struct ImageDataset {
         let labelsFile = try IDXFile.read(locate("\(prefix)-labels-idx1-ubyte", in: directory))
         let imagesPath = directory.appendingPathComponent("\(prefix)-images-idx3-ubyte").path
         guard imagesFile.dimensions.count == 3, imagesFile.dimensions[1] == imagesFile.dimensions[2] else {
-            throw IDXFile.ReadError.invalid(path: imagesPath, reason: "expected square images (count, rows, columns), got \(imagesFile.dimensions)")
+            throw IDXFile.ReadError.invalid(
+                path: imagesPath, reason: "expected square images (count, rows, columns), got \(imagesFile.dimensions)")
         }
         guard labelsFile.dimensions.count == 1, labelsFile.dimensions[0] == imagesFile.dimensions[0] else {
             throw IDXFile.ReadError.invalid(
@@ -41,11 +42,16 @@ public struct ImageDataset {
         }
         let labels = labelsFile.values.map(Int.init)
         if let bad = labels.first(where: { $0 > 9 }) {
-            throw IDXFile.ReadError.invalid(path: directory.appendingPathComponent("\(prefix)-labels-idx1-ubyte").path, reason: "label \(bad) is not a digit class 0-9")
+            throw IDXFile.ReadError.invalid(
+                path: directory.appendingPathComponent("\(prefix)-labels-idx1-ubyte").path,
+                reason: "label \(bad) is not a digit class 0-9")
         }
         let side = imagesFile.dimensions[1]
-        let pixels = side == imageSize ? imagesFile.values : resizeBilinear(imagesFile.values, count: labels.count, from: side, to: imageSize)
-        return ImageDataset(pixels: pixels, labels: labels, imageSize: imageSize, source: "\(directory.path) (\(split.rawValue))")
+        let pixels =
+            side == imageSize
+            ? imagesFile.values : resizeBilinear(imagesFile.values, count: labels.count, from: side, to: imageSize)
+        return ImageDataset(
+            pixels: pixels, labels: labels, imageSize: imageSize, source: "\(directory.path) (\(split.rawValue))")
     }
 
     /// The path of `name` or `name.gz` in `directory`, or an error naming both.
@@ -55,19 +61,22 @@ public struct ImageDataset {
             if FileManager.default.fileExists(atPath: url.path) { return url }
         }
         throw IDXFile.ReadError.unreadable(
-            path: directory.appendingPathComponent(name).path, reason: "neither \(name) nor \(name).gz is in \(directory.path)")
+            path: directory.appendingPathComponent(name).path,
+            reason: "neither \(name) nor \(name).gz is in \(directory.path)")
     }
 
     /// The images and labels in `range`, as a dataset of their own (for short runs and tests).
     public func subset(_ range: Range<Int>) -> ImageDataset {
         let plane = imageSize * imageSize
         return ImageDataset(
-            pixels: Array(pixels[(range.lowerBound * plane)..<(range.upperBound * plane)]), labels: Array(labels[range]),
+            pixels: Array(pixels[(range.lowerBound * plane)..<(range.upperBound * plane)]),
+            labels: Array(labels[range]),
             imageSize: imageSize, source: "\(source) [\(range.lowerBound)..<\(range.upperBound)]")
     }
 
     /// Images `indices`, scaled: `(indices.count, 1, size, size)`, and their labels.
-    public func batch<C: Collection>(_ indices: C, range: ValueRange) -> (images: Tensor, labels: [Int]) where C.Element == Int {
+    public func batch<C: Collection>(_ indices: C, range: ValueRange) -> (images: Tensor, labels: [Int])
+    where C.Element == Int {
         let plane = imageSize * imageSize
         let images = Tensor(uninitialized: [indices.count, 1, imageSize, imageSize])
         let (scale, shift): (Float, Float) = range == .symmetric ? (2 / 255, -1) : (1 / 255, 0)

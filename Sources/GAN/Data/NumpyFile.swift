@@ -11,8 +11,12 @@ public enum NumpyFile {
         let descr: String
         var body = Data()
         switch values {
-        case let .float32(v): descr = "<f4"; v.withUnsafeBytes { body.append(contentsOf: $0) }
-        case let .int64(v): descr = "<i8"; v.withUnsafeBytes { body.append(contentsOf: $0) }
+        case let .float32(v):
+            descr = "<f4"
+            v.withUnsafeBytes { body.append(contentsOf: $0) }
+        case let .int64(v):
+            descr = "<i8"
+            v.withUnsafeBytes { body.append(contentsOf: $0) }
         }
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
@@ -43,21 +47,33 @@ public enum NumpyFile {
     private static func read(_ url: URL, type: String, width: Int) throws -> (body: Data, shape: [Int]) {
         func invalid(_ reason: String) -> Error { IDXFile.ReadError.invalid(path: url.path, reason: reason) }
         let data = try Data(contentsOf: url)
-        guard data.count >= 10, data.prefix(6) == Data([0x93]) + Data("NUMPY".utf8) else { throw invalid("not a .npy file") }
+        guard data.count >= 10, data.prefix(6) == Data([0x93]) + Data("NUMPY".utf8) else {
+            throw invalid("not a .npy file")
+        }
         let major = data[data.startIndex + 6]
-        let headerLength = major == 1
+        let headerLength =
+            major == 1
             ? Int(data[data.startIndex + 8]) | Int(data[data.startIndex + 9]) << 8
             : Int(data.subdata(in: 8..<12).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).littleEndian })
         let headerStart = major == 1 ? 10 : 12
-        guard data.count >= headerStart + headerLength, let header = String(data: data.subdata(in: headerStart..<(headerStart + headerLength)), encoding: .ascii) else {
+        guard data.count >= headerStart + headerLength,
+            let header = String(data: data.subdata(in: headerStart..<(headerStart + headerLength)), encoding: .ascii)
+        else {
             throw invalid("the header is truncated")
         }
-        guard header.contains("'\(type)'") else { throw invalid("expected '\(type)' values; header \(header.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        guard header.contains("'\(type)'") else {
+            throw invalid("expected '\(type)' values; header \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
         guard !header.contains("'fortran_order': True") else { throw invalid("Fortran order is not supported") }
-        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else { throw invalid("no shape in the header") }
-        let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")")
+        else { throw invalid("no shape in the header") }
+        let shape = header[open.upperBound..<close].split(separator: ",").compactMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         let body = data.subdata(in: (headerStart + headerLength)..<data.count)
-        guard body.count == shape.reduce(1, *) * width else { throw invalid("shape \(shape) needs \(shape.reduce(1, *) * width) bytes, found \(body.count)") }
+        guard body.count == shape.reduce(1, *) * width else {
+            throw invalid("shape \(shape) needs \(shape.reduce(1, *) * width) bytes, found \(body.count)")
+        }
         return (body, shape)
     }
 }

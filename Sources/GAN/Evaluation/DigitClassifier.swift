@@ -21,7 +21,8 @@ public final class DigitClassifier {
         let random = RandomGenerator(seed: seed, stream: 0xC1A5)
         switch architecture {
         case .mlp:
-            features = Sequential(Flatten(), Linear(784, 512, generator: random), ReLU(), Linear(512, 256, generator: random), ReLU())
+            features = Sequential(
+                Flatten(), Linear(784, 512, generator: random), ReLU(), Linear(512, 256, generator: random), ReLU())
             head = Linear(256, 10, generator: random)
         case .lenet:
             features = Sequential(
@@ -38,7 +39,8 @@ public final class DigitClassifier {
 
     /// The classifier's weights, under `features.*` and `head.*`, with its architecture in the metadata.
     public func save(to url: URL) throws {
-        try SafeTensors.write(SafeTensors.File(tensors: network.stateDict(), metadata: ["architecture": architecture.rawValue]), to: url)
+        try SafeTensors.write(
+            SafeTensors.File(tensors: network.stateDict(), metadata: ["architecture": architecture.rawValue]), to: url)
     }
 
     public static func load(_ url: URL) throws -> DigitClassifier {
@@ -61,8 +63,10 @@ public final class DigitClassifier {
 
     /// Adam (1e-3) on softmax cross-entropy, images scaled to [−1, 1] at 28×28; with `finalEpochLearningRate`
     /// the last epoch runs at that rate, which settles the weights (the LeNet judge: 98.9% without, over 99% with).
-    public func train(on data: ImageDataset, epochs: Int = 3, batchSize: Int = 128, seed: UInt64 = 0,
-                      finalEpochLearningRate: Float? = nil) throws {
+    public func train(
+        on data: ImageDataset, epochs: Int = 3, batchSize: Int = 128, seed: UInt64 = 0,
+        finalEpochLearningRate: Float? = nil
+    ) throws {
         precondition(data.imageSize == 28, "the classifier reads 28x28 digits")
         let arena = ParameterArena(network)
         precondition(arena.count > 0)

@@ -29,9 +29,13 @@ public struct Evaluator {
     /// Features of the reference images (the test digits): `(M, F)` rows.
     public let referenceFeatures: [[Double]]
 
-    public init(classifier: DigitClassifier, reference: ImageDataset, communicator: Communicator = LocalCommunicator()) throws {
+    public init(
+        classifier: DigitClassifier, reference: ImageDataset, communicator: Communicator = LocalCommunicator()
+    ) throws {
         self.classifier = classifier
-        let (features, _) = try Self.describe(count: reference.count, communicator: communicator, classifier: classifier) { range in
+        let (features, _) = try Self.describe(
+            count: reference.count, communicator: communicator, classifier: classifier
+        ) { range in
             reference.batch(range, range: .symmetric).images
         }
         referenceFeatures = features
@@ -39,17 +43,23 @@ public struct Evaluator {
 
     /// Features and class probabilities of `count` images made by `images(range)`, shared out over the ranks
     /// and gathered on every rank.
-    static func describe(count: Int, communicator: Communicator, classifier: DigitClassifier, _ images: (Range<Int>) throws -> Tensor)
+    static func describe(
+        count: Int, communicator: Communicator, classifier: DigitClassifier, _ images: (Range<Int>) throws -> Tensor
+    )
         throws -> (features: [[Double]], probabilities: [[Double]])
     {
         let batch = 500
         var width = 0
         var featureBuffer: [Float] = [], probabilityBuffer = [Float](repeating: 0, count: count * 10)
-        for start in stride(from: 0, to: count, by: batch) where (start / batch) % communicator.size == communicator.rank {
+        for start in stride(from: 0, to: count, by: batch)
+        where (start / batch) % communicator.size == communicator.rank {
             let range = start..<min(start + batch, count)
             let x = try images(range)
             let f = try classifier.featureVectors(x), p = try classifier.probabilities(x)
-            if width == 0 { width = f.shape[1]; featureBuffer = [Float](repeating: 0, count: count * width) }
+            if width == 0 {
+                width = f.shape[1]
+                featureBuffer = [Float](repeating: 0, count: count * width)
+            }
             for (row, index) in range.enumerated() {
                 for j in 0..<width { featureBuffer[index * width + j] = f.pointer[row * width + j] }
                 for j in 0..<10 { probabilityBuffer[index * 10 + j] = p.pointer[row * 10 + j] }
@@ -58,36 +68,53 @@ public struct Evaluator {
         // Every rank fills its own rows; a sum over ranks assembles the whole.
         let globalWidth = Int(try communicator.allreduceMax(Double(width)))
         if featureBuffer.isEmpty { featureBuffer = [Float](repeating: 0, count: count * globalWidth) }
-        try featureBuffer.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0.baseAddress!, count: $0.count) }
-        try probabilityBuffer.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0.baseAddress!, count: $0.count) }
+        try featureBuffer.withUnsafeMutableBufferPointer {
+            try communicator.allreduceSum($0.baseAddress!, count: $0.count)
+        }
+        try probabilityBuffer.withUnsafeMutableBufferPointer {
+            try communicator.allreduceSum($0.baseAddress!, count: $0.count)
+        }
         let features = (0..<count).map { i in (0..<globalWidth).map { Double(featureBuffer[i * globalWidth + $0]) } }
         let probabilities = (0..<count).map { i in (0..<10).map { Double(probabilityBuffer[i * 10 + $0]) } }
         return (features, probabilities)
     }
 
     /// Scores `count` samples of `generator` (evaluation mode, noise from `seed`).
-    public func evaluate(generator: GANNetwork, config: TrainingConfig, count: Int, seed: UInt64 = 0,
-                         communicator: Communicator = LocalCommunicator()) throws -> Report {
+    public func evaluate(
+        generator: GANNetwork, config: TrainingConfig, count: Int, seed: UInt64 = 0,
+        communicator: Communicator = LocalCommunicator()
+    ) throws -> Report {
         let wasTraining = generator.isTraining
         generator.eval()
         defer { generator.setTraining(wasTraining) }
         let classes = config.model.classes
         let random = SampleRandom(seed: seed)
-        let (features, probabilities) = try Self.describe(count: count, communicator: communicator, classifier: classifier) { range in
-            let z = try random.noise(.fixedNoise, step: SampleRandom.Key.evaluation, samples: range, size: config.model.noiseSize).to(generator.device)
+        let (features, probabilities) = try Self.describe(
+            count: count, communicator: communicator, classifier: classifier
+        ) { range in
+            let z = try random.noise(
+                .fixedNoise, step: SampleRandom.Key.evaluation, samples: range, size: config.model.noiseSize
+            ).to(generator.device)
             let labels = classes > 0 ? range.map { $0 % classes } : nil
             let samples = try GradientMode.withoutGradients { try generator.forward(z, labels: labels) }
             return Self.classifierInput(try samples.to(.cpu), range: config.data.range)
         }
-        return report(features: features, probabilities: probabilities, askedLabels: classes > 0 ? (0..<count).map { $0 % classes } : nil)
+        return report(
+            features: features, probabilities: probabilities,
+            askedLabels: classes > 0 ? (0..<count).map { $0 % classes } : nil)
     }
 
     /// Scores given samples `(N, 1, H, W)` in [−1, 1].
-    public func evaluate(samples: Tensor, labels: [Int]?, communicator: Communicator = LocalCommunicator()) throws -> Report {
+    public func evaluate(
+        samples: Tensor, labels: [Int]?, communicator: Communicator = LocalCommunicator()
+    ) throws -> Report {
         let width = samples.count / samples.shape[0]
-        let (features, probabilities) = try Self.describe(count: samples.shape[0], communicator: communicator, classifier: classifier) { range in
-            let part = try Tensor(Array(samples.scalars[(range.lowerBound * width)..<(range.upperBound * width)]),
-                                  shape: [range.count] + Array(samples.shape.dropFirst()))
+        let (features, probabilities) = try Self.describe(
+            count: samples.shape[0], communicator: communicator, classifier: classifier
+        ) { range in
+            let part = try Tensor(
+                Array(samples.scalars[(range.lowerBound * width)..<(range.upperBound * width)]),
+                shape: [range.count] + Array(samples.shape.dropFirst()))
             return Self.classifierInput(part, range: .symmetric)
         }
         return report(features: features, probabilities: probabilities, askedLabels: labels)
@@ -96,7 +123,9 @@ public struct Evaluator {
     func report(features: [[Double]], probabilities: [[Double]], askedLabels: [Int]?) -> Report {
         let (score, shares) = SampleQuality.inceptionScore(probabilities)
         let correct = askedLabels.map { asked in
-            probabilities.indices.filter { i in probabilities[i].indices.max { probabilities[i][$0] < probabilities[i][$1] } == asked[i] }.count
+            probabilities.indices.filter { i in
+                probabilities[i].indices.max { probabilities[i][$0] < probabilities[i][$1] } == asked[i]
+            }.count
         }
         return Report(
             count: probabilities.count, fid: SampleQuality.frechetDistance(features, referenceFeatures),

@@ -19,14 +19,20 @@ public enum SampleQuality {
     /// Kernel Inception Distance: the unbiased squared MMD with the kernel (x·y / F + 1)³, averaged over
     /// `subsets` random subsets of `subsetSize` from each set (all of each set when `subsets` is 1 and the
     /// sizes allow).
-    public static func kernelDistance(_ a: [[Double]], _ b: [[Double]], subsets: Int = 100, subsetSize: Int = 1000, seed: UInt64 = 0) -> Double {
+    public static func kernelDistance(
+        _ a: [[Double]], _ b: [[Double]], subsets: Int = 100, subsetSize: Int = 1000, seed: UInt64 = 0
+    ) -> Double {
         let size = min(subsetSize, a.count, b.count)
         guard size >= 2 else { return .nan }
         let random = SampleRandom(seed: seed)
         var total = 0.0
         for subset in 0..<subsets {
-            let x = subsets == 1 && size == a.count ? a : random.permutation(count: a.count, epoch: 2 * subset).prefix(size).map { a[$0] }
-            let y = subsets == 1 && size == b.count ? b : random.permutation(count: b.count, epoch: 2 * subset + 1).prefix(size).map { b[$0] }
+            let x =
+                subsets == 1 && size == a.count
+                ? a : random.permutation(count: a.count, epoch: 2 * subset).prefix(size).map { a[$0] }
+            let y =
+                subsets == 1 && size == b.count
+                ? b : random.permutation(count: b.count, epoch: 2 * subset + 1).prefix(size).map { b[$0] }
             total += unbiasedMMD(x, y)
         }
         return total / Double(subsets)
@@ -68,7 +74,9 @@ public enum SampleQuality {
             shares[p.indices.max { p[$0] < p[$1] }!] += 1 / n
         }
         var kl = 0.0
-        for p in probabilities { for c in 0..<classes where p[c] > 0 { kl += p[c] * (log(p[c]) - log(max(marginal[c], 1e-12))) / n } }
+        for p in probabilities {
+            for c in 0..<classes where p[c] > 0 { kl += p[c] * (log(p[c]) - log(max(marginal[c], 1e-12))) / n }
+        }
         return (exp(kl), shares)
     }
 
@@ -82,7 +90,12 @@ public enum SampleQuality {
             let centred = (0..<f).map { row[$0] - mean[$0] }
             for i in 0..<f { for j in i..<f { covariance[i][j] += centred[i] * centred[j] } }
         }
-        for i in 0..<f { for j in i..<f { covariance[i][j] /= max(n - 1, 1); covariance[j][i] = covariance[i][j] } }
+        for i in 0..<f {
+            for j in i..<f {
+                covariance[i][j] /= max(n - 1, 1)
+                covariance[j][i] = covariance[i][j]
+            }
+        }
         return (mean, covariance)
     }
 }

@@ -9,7 +9,8 @@ public final class DCGANGenerator: GANNetwork {
     public init(noiseSize: Int = 100, random: RandomGenerator) {
         linear = Linear(noiseSize, 4 * 4 * 256, generator: random)
         model = Sequential(
-            ConvTranspose2d(256, 128, kernelSize: 3, stride: 2, padding: 0, generator: random), BatchNorm2d(128), ReLU(),
+            ConvTranspose2d(256, 128, kernelSize: 3, stride: 2, padding: 0, generator: random), BatchNorm2d(128),
+            ReLU(),
             ConvTranspose2d(128, 64, kernelSize: 3, stride: 2, padding: 1, generator: random), BatchNorm2d(64), ReLU(),
             ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 2, generator: random), Tanh())
         super.init()
@@ -33,7 +34,8 @@ public final class DCGANDiscriminator: GANNetwork {
     public init(batchNorm: Bool = true, sigmoid: Bool = true, random: RandomGenerator) {
         var layers: [Module] = [Conv2d(1, 16, kernelSize: 3, stride: 2, padding: 1, generator: random), LeakyReLU(0.2)]
         for (input, output, kernel, stride, padding) in [(16, 32, 3, 2, 1), (32, 64, 3, 2, 1), (64, 128, 4, 1, 0)] {
-            layers.append(Conv2d(input, output, kernelSize: kernel, stride: stride, padding: padding, generator: random))
+            layers.append(
+                Conv2d(input, output, kernelSize: kernel, stride: stride, padding: padding, generator: random))
             if batchNorm { layers.append(BatchNorm2d(output)) }
             layers.append(LeakyReLU(0.2))
         }
@@ -55,20 +57,27 @@ extension ModelZoo {
     /// ReLU ConvT(64,1,4,2,1) Tanh (1 → 7 → 14 → 28; the seed's kernel 4 in the first layer is docs/models.md's
     /// known quirk).
     static func dcgan28Generator(noiseSize: Int, random: RandomGenerator) -> SequentialNetwork {
-        SequentialNetwork("main", Sequential(
-            ConvTranspose2d(noiseSize, 128, kernelSize: 7, stride: 1, padding: 0, generator: random), BatchNorm2d(128), ReLU(),
-            ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), BatchNorm2d(64), ReLU(),
-            ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1, generator: random), Tanh()),
+        SequentialNetwork(
+            "main",
+            Sequential(
+                ConvTranspose2d(noiseSize, 128, kernelSize: 7, stride: 1, padding: 0, generator: random),
+                BatchNorm2d(128), ReLU(),
+                ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), BatchNorm2d(64),
+                ReLU(),
+                ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1, generator: random), Tanh()),
             inputShape: [noiseSize, 1, 1])
     }
 
     /// Seed 001's discriminator: `main` = Conv(1,64,4,2,1) LReLU(.2) Conv(64,128,4,2,1) BN2d LReLU(.2) Flatten
     /// Lin(6272,1) Sigmoid.
     static func dcgan28Discriminator(random: RandomGenerator) -> SequentialNetwork {
-        SequentialNetwork("main", Sequential(
-            Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), LeakyReLU(0.2),
-            Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, generator: random), BatchNorm2d(128), LeakyReLU(0.2),
-            Flatten(), Linear(6272, 1, generator: random), Sigmoid()))
+        SequentialNetwork(
+            "main",
+            Sequential(
+                Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), LeakyReLU(0.2),
+                Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, generator: random), BatchNorm2d(128),
+                LeakyReLU(0.2),
+                Flatten(), Linear(6272, 1, generator: random), Sigmoid()))
     }
 
     /// Seed 002's generator for 64×64 images: `net` = four [ConvT nobias, BN2d, ReLU] blocks 100→1024 (4,1,0),
@@ -76,12 +85,15 @@ extension ModelZoo {
     static func dcgan64Generator(noiseSize: Int, random: RandomGenerator) -> SequentialNetwork {
         func block(_ input: Int, _ output: Int, _ stride: Int, _ padding: Int) -> Sequential {
             Sequential(
-                ConvTranspose2d(input, output, kernelSize: 4, stride: stride, padding: padding, bias: false, generator: random),
+                ConvTranspose2d(
+                    input, output, kernelSize: 4, stride: stride, padding: padding, bias: false, generator: random),
                 BatchNorm2d(output), ReLU())
         }
-        return SequentialNetwork("net", Sequential(
-            block(noiseSize, 1024, 1, 0), block(1024, 512, 2, 1), block(512, 256, 2, 1), block(256, 128, 2, 1),
-            ConvTranspose2d(128, 1, kernelSize: 4, stride: 2, padding: 1, generator: random), Tanh()),
+        return SequentialNetwork(
+            "net",
+            Sequential(
+                block(noiseSize, 1024, 1, 0), block(1024, 512, 2, 1), block(512, 256, 2, 1), block(256, 128, 2, 1),
+                ConvTranspose2d(128, 1, kernelSize: 4, stride: 2, padding: 1, generator: random), Tanh()),
             inputShape: [noiseSize, 1, 1])
     }
 
@@ -93,10 +105,12 @@ extension ModelZoo {
                 Conv2d(input, output, kernelSize: 4, stride: 2, padding: 1, bias: false, generator: random),
                 BatchNorm2d(output), LeakyReLU(0.2))
         }
-        return SequentialNetwork("net", Sequential(
-            Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), LeakyReLU(0.2),
-            block(64, 128), block(128, 256), block(256, 512),
-            Conv2d(512, 1, kernelSize: 4, stride: 2, padding: 0, generator: random), Sigmoid()),
+        return SequentialNetwork(
+            "net",
+            Sequential(
+                Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), LeakyReLU(0.2),
+                block(64, 128), block(128, 256), block(256, 512),
+                Conv2d(512, 1, kernelSize: 4, stride: 2, padding: 0, generator: random), Sigmoid()),
             outputShape: [1])
     }
 }

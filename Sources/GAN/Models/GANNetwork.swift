@@ -25,7 +25,8 @@ open class GANNetwork: Module {
         case (0, _?):
             throw ModuleError.invalidConfiguration("\(type(of: self)) is unconditional but was given labels")
         case (_, nil):
-            throw ModuleError.invalidConfiguration("\(type(of: self)) is conditional on \(classes) classes and needs labels")
+            throw ModuleError.invalidConfiguration(
+                "\(type(of: self)) is conditional on \(classes) classes and needs labels")
         case let (_, labels?):
             guard labels.count == batch else {
                 throw ModuleError.invalidConfiguration("\(labels.count) labels for a batch of \(batch)")

@@ -19,7 +19,10 @@ public final class GANGenerator: GANNetwork {
     }
 
     public override func forward(_ z: Tensor, labels: [Int]?) throws -> Tensor {
-        let input = try checkedLabels(labels, batch: z.shape[0]).map { try concatChannels([z, oneHot($0, classes: classes, backend: z.backend)]) } ?? z
+        let input =
+            try checkedLabels(labels, batch: z.shape[0]).map {
+                try concatChannels([z, oneHot($0, classes: classes, backend: z.backend)])
+            } ?? z
         return try model(input).reshaped(to: [-1, 1, 28, 28])
     }
 }
@@ -42,7 +45,10 @@ public final class GANDiscriminator: GANNetwork {
 
     public override func forward(_ x: Tensor, labels: [Int]?) throws -> Tensor {
         let flat = try x.flattened()
-        let input = try checkedLabels(labels, batch: x.shape[0]).map { try concatChannels([flat, oneHot($0, classes: classes, backend: x.backend)]) } ?? flat
+        let input =
+            try checkedLabels(labels, batch: x.shape[0]).map {
+                try concatChannels([flat, oneHot($0, classes: classes, backend: x.backend)])
+            } ?? flat
         return try model(input)
     }
 }
@@ -50,17 +56,21 @@ public final class GANDiscriminator: GANNetwork {
 extension ModelZoo {
     /// Seed 003's generator (`mlp-gan`): `model` = Lin(100,256) ReLU Lin(256,256) ReLU Lin(256,784) Tanh.
     static func mlpGANGenerator(noiseSize: Int, random: RandomGenerator) -> SequentialNetwork {
-        SequentialNetwork("model", Sequential(
-            Linear(noiseSize, 256, generator: random), ReLU(), Linear(256, 256, generator: random), ReLU(),
-            Linear(256, 784, generator: random), Tanh()),
+        SequentialNetwork(
+            "model",
+            Sequential(
+                Linear(noiseSize, 256, generator: random), ReLU(), Linear(256, 256, generator: random), ReLU(),
+                Linear(256, 784, generator: random), Tanh()),
             outputShape: [1, 28, 28])
     }
 
     /// Seed 003's discriminator: `model` = Lin(784,256) LReLU(.1) Lin(256,256) LReLU(.1) Lin(256,1) Sigmoid.
     static func mlpGANDiscriminator(random: RandomGenerator) -> SequentialNetwork {
-        SequentialNetwork("model", Sequential(
-            Linear(784, 256, generator: random), LeakyReLU(0.1), Linear(256, 256, generator: random),
-            LeakyReLU(0.1), Linear(256, 1, generator: random), Sigmoid()),
+        SequentialNetwork(
+            "model",
+            Sequential(
+                Linear(784, 256, generator: random), LeakyReLU(0.1), Linear(256, 256, generator: random),
+                LeakyReLU(0.1), Linear(256, 1, generator: random), Sigmoid()),
             inputShape: [784])
     }
 }

@@ -22,17 +22,22 @@ public enum ModelZoo {
         public init() {}
     }
 
-    public static func generator(_ architecture: Architecture, options: Options = Options(), random: RandomGenerator)
+    public static func generator(
+        _ architecture: Architecture, options: Options = Options(), random: RandomGenerator
+    )
         throws -> GANNetwork
     {
         switch architecture {
         case .gan:
-            return GANGenerator(noiseSize: options.noiseSize, classes: options.classes, batchNormEpsilon: options.batchNormEpsilon, random: random)
+            return GANGenerator(
+                noiseSize: options.noiseSize, classes: options.classes, batchNormEpsilon: options.batchNormEpsilon,
+                random: random)
         case .mlpGAN: return mlpGANGenerator(noiseSize: options.noiseSize, random: random)
         case .dcgan: return DCGANGenerator(noiseSize: options.noiseSize, random: random)
         case .dcgan28: return dcgan28Generator(noiseSize: options.noiseSize, random: random)
         case .dcgan64: return dcgan64Generator(noiseSize: options.noiseSize, random: random)
-        case .sngan: return SNGANGenerator(noiseSize: options.noiseSize, classes: max(options.classes, 1), random: random)
+        case .sngan:
+            return SNGANGenerator(noiseSize: options.noiseSize, classes: max(options.classes, 1), random: random)
         }
     }
 
@@ -43,7 +48,8 @@ public enum ModelZoo {
         case .gan: return GANDiscriminator(classes: options.classes, sigmoid: options.sigmoid, random: random)
         case .mlpGAN: return mlpGANDiscriminator(random: random)
         case .dcgan:
-            return DCGANDiscriminator(batchNorm: options.discriminatorBatchNorm, sigmoid: options.sigmoid, random: random)
+            return DCGANDiscriminator(
+                batchNorm: options.discriminatorBatchNorm, sigmoid: options.sigmoid, random: random)
         case .dcgan28: return dcgan28Discriminator(random: random)
         case .dcgan64: return dcgan64Discriminator(random: random)
         case .sngan: return try SNGANDiscriminator(classes: max(options.classes, 1), random: random)

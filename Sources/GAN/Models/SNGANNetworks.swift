@@ -35,11 +35,14 @@ public final class SNGANDiscriminator: GANNetwork {
     let embed: Embedding
 
     public init(classes: Int = 10, random: RandomGenerator) throws {
-        guard classes > 0 else { throw ModuleError.invalidConfiguration("SNGAN's discriminator is conditional: classes must be at least 1") }
+        guard classes > 0 else {
+            throw ModuleError.invalidConfiguration("SNGAN's discriminator is conditional: classes must be at least 1")
+        }
         conv = Sequential(
             try spectralNorm(Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), generator: random),
             LeakyReLU(0.2),
-            try spectralNorm(Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, generator: random), generator: random),
+            try spectralNorm(
+                Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, generator: random), generator: random),
             LeakyReLU(0.2))
         fc = Sequential(
             try spectralNorm(Linear(6272, 1024, generator: random), generator: random), LeakyReLU(0.2),

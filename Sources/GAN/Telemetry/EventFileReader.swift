@@ -12,7 +12,8 @@ public enum EventFileReader {
         public var imageSize: (Int, Int)?
 
         public static func == (a: Value, b: Value) -> Bool {
-            a.step == b.step && a.tag == b.tag && a.scalar == b.scalar && a.imageSize?.0 == b.imageSize?.0 && a.imageSize?.1 == b.imageSize?.1
+            a.step == b.step && a.tag == b.tag && a.scalar == b.scalar && a.imageSize?.0 == b.imageSize?.0
+                && a.imageSize?.1 == b.imageSize?.1
         }
     }
 
@@ -26,11 +27,17 @@ public enum EventFileReader {
             guard offset + 12 <= data.count else { throw corrupt("a record header is truncated at byte \(offset)") }
             let lengthBytes = data.subdata(in: offset..<(offset + 8))
             let length = Int(lengthBytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian })
-            let lengthCRC = data.subdata(in: (offset + 8)..<(offset + 12)).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).littleEndian }
-            guard lengthCRC == CRC32C.masked(lengthBytes) else { throw corrupt("bad length checksum at byte \(offset)") }
+            let lengthCRC = data.subdata(in: (offset + 8)..<(offset + 12)).withUnsafeBytes {
+                $0.loadUnaligned(as: UInt32.self).littleEndian
+            }
+            guard lengthCRC == CRC32C.masked(lengthBytes) else {
+                throw corrupt("bad length checksum at byte \(offset)")
+            }
             guard offset + 16 + length <= data.count else { throw corrupt("a record is truncated at byte \(offset)") }
             let payload = data.subdata(in: (offset + 12)..<(offset + 12 + length))
-            let payloadCRC = data.subdata(in: (offset + 12 + length)..<(offset + 16 + length)).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).littleEndian }
+            let payloadCRC = data.subdata(in: (offset + 12 + length)..<(offset + 16 + length)).withUnsafeBytes {
+                $0.loadUnaligned(as: UInt32.self).littleEndian
+            }
             guard payloadCRC == CRC32C.masked(payload) else { throw corrupt("bad data checksum at byte \(offset)") }
             offset += 16 + length
 
@@ -100,7 +107,14 @@ enum ProtoReader {
             case 0: result.append((number, .varint(try varint())))
             case 1:
                 guard i + 8 <= bytes.count else { throw DecodeError() }
-                result.append((number, .fixed64(bytes[i..<(i + 8)].enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })))
+                result.append(
+                    (
+                        number,
+                        .fixed64(
+                            bytes[i..<(i + 8)].enumerated().reduce(0) {
+                                $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+                            })
+                    ))
                 i += 8
             case 2:
                 let length = Int(try varint())
@@ -109,7 +123,14 @@ enum ProtoReader {
                 i += length
             case 5:
                 guard i + 4 <= bytes.count else { throw DecodeError() }
-                result.append((number, .fixed32(bytes[i..<(i + 4)].enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) })))
+                result.append(
+                    (
+                        number,
+                        .fixed32(
+                            bytes[i..<(i + 4)].enumerated().reduce(0) {
+                                $0 | UInt32($1.element) << (8 * UInt32($1.offset))
+                            })
+                    ))
                 i += 4
             default: throw DecodeError()
             }

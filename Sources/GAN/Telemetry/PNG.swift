@@ -58,7 +58,9 @@ public struct ImageGrid {
 }
 
 extension Data {
-    mutating func appendBigEndian(_ value: UInt32) { Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) } }
+    mutating func appendBigEndian(_ value: UInt32) {
+        Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
+    }
 
     mutating func appendChunk(_ type: String, _ body: Data) {
         appendBigEndian(UInt32(body.count))

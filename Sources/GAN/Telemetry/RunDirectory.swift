@@ -47,9 +47,10 @@ public final class RunDirectory: TrainingObserver {
         window.restart()
         epochTotals.restart()
         progress.start(start)
-        progress.note("training \(start.config.name) on \(start.imageCount) images of \(start.dataSource), "
-            + "\(start.totalSteps - start.step) steps of \(start.config.training.batchSize) from step \(start.step) on \(start.device); "
-            + "run directory \(url.path)")
+        progress.note(
+            "training \(start.config.name) on \(start.imageCount) images of \(start.dataSource), "
+                + "\(start.totalSteps - start.step) steps of \(start.config.training.batchSize) from step \(start.step) on \(start.device); "
+                + "run directory \(url.path)")
     }
 
     public func stepFinished(_ step: StepMetrics, progress state: TrainingProgress) throws {
@@ -62,34 +63,49 @@ public final class RunDirectory: TrainingObserver {
         record["generator_learning_rate"] = Double("\(state.generatorLearningRate)") ?? 0
         record["discriminator_learning_rate"] = Double("\(state.discriminatorLearningRate)") ?? 0
         try writeRecord(kind: "step", step: state.step, epoch: state.epoch, record)
-        try tensorBoard.scalars(record.sorted { $0.key < $1.key }.map { (Self.tag($0.key), Float($0.value)) }, step: state.step)
-        chart.points.append((state.step, record["discriminator_loss"].map(Float.init), record["generator_loss"].map(Float.init)))
+        try tensorBoard.scalars(
+            record.sorted { $0.key < $1.key }.map { (Self.tag($0.key), Float($0.value)) }, step: state.step)
+        chart.points.append(
+            (state.step, record["discriminator_loss"].map(Float.init), record["generator_loss"].map(Float.init)))
         if !progress.isTerminal { progress.log(state, record: record) }
         window.restart()
     }
 
     public func epochFinished(_ report: EpochReport) throws {
-        if let grid = report.grid { try writeGrid(grid, name: String(format: "epoch-%04d.png", report.epoch), step: report.step) }
+        if let grid = report.grid {
+            try writeGrid(grid, name: String(format: "epoch-%04d.png", report.epoch), step: report.step)
+        }
         var record = epochTotals.means
         if let testLosses = report.testLosses {
             record["test_discriminator_loss"] = Double(testLosses.discriminator)
             record["test_generator_loss"] = Double(testLosses.generator)
-            try tensorBoard.scalars([("test/discriminator_loss", testLosses.discriminator), ("test/generator_loss", testLosses.generator)], step: report.step)
+            try tensorBoard.scalars(
+                [("test/discriminator_loss", testLosses.discriminator), ("test/generator_loss", testLosses.generator)],
+                step: report.step)
         }
         try writeRecord(kind: "epoch", step: report.step, epoch: report.epoch, record)
         if let evaluation = report.evaluation { try write(evaluation, epoch: report.epoch, step: report.step) }
-        try chart.svg(title: name).write(to: url.appendingPathComponent("losses.svg"), atomically: true, encoding: .utf8)
+        try chart.svg(title: name).write(
+            to: url.appendingPathComponent("losses.svg"), atomically: true, encoding: .utf8)
         progress.finishEpoch(epoch: report.epoch, of: report.epochs, record: record)
         epochTotals.restart()
-        if let checkpoint = report.checkpoint { try Checkpoint.write(checkpoint, in: checkpointsURL, keep: keepCheckpoints) }
+        if let checkpoint = report.checkpoint {
+            try Checkpoint.write(checkpoint, in: checkpointsURL, keep: keepCheckpoints)
+        }
         try tensorBoard.flush()
     }
 
     public func trainingFinished(_ report: FinishReport) throws {
-        if let grid = report.grid { try writeGrid(grid, name: String(format: "step-%07d.png", report.step), step: report.step) }
-        if let checkpoint = report.checkpoint { try Checkpoint.write(checkpoint, in: checkpointsURL, keep: keepCheckpoints) }
+        if let grid = report.grid {
+            try writeGrid(grid, name: String(format: "step-%07d.png", report.step), step: report.step)
+        }
+        if let checkpoint = report.checkpoint {
+            try Checkpoint.write(checkpoint, in: checkpointsURL, keep: keepCheckpoints)
+        }
         try tensorBoard.flush()
-        progress.note("finished at step \(report.step); checkpoint \(checkpointsURL.appendingPathComponent("latest.safetensors").path)")
+        progress.note(
+            "finished at step \(report.step); checkpoint \(checkpointsURL.appendingPathComponent("latest.safetensors").path)"
+        )
     }
 
     /// The fixed-noise samples as a PNG grid in images/ and in TensorBoard.
@@ -105,17 +121,24 @@ public final class RunDirectory: TrainingObserver {
         var values = ["fid": report.fid, "kid": report.kid, "inception_score": report.inceptionScore]
         if let accuracy = report.labelAccuracy { values["label_accuracy"] = accuracy }
         try writeRecord(kind: "evaluation", step: step, epoch: epoch, values)
-        try tensorBoard.scalars(values.sorted { $0.key < $1.key }.map { ("quality/\($0.key)", Float($0.value)) }, step: step)
-        progress.note(String(format: "epoch %d quality: FID %.2f, KID %.3f, IS %.3f", epoch, report.fid, report.kid, report.inceptionScore)
-            + (report.labelAccuracy.map { String(format: ", label accuracy %.3f", $0) } ?? ""))
+        try tensorBoard.scalars(
+            values.sorted { $0.key < $1.key }.map { ("quality/\($0.key)", Float($0.value)) }, step: step)
+        progress.note(
+            String(
+                format: "epoch %d quality: FID %.2f, KID %.3f, IS %.3f", epoch, report.fid, report.kid,
+                report.inceptionScore)
+                + (report.labelAccuracy.map { String(format: ", label accuracy %.3f", $0) } ?? ""))
     }
 
     // MARK: - Records
 
     /// One JSON object per line: kind ("step" or "epoch"), step, epoch (1-based), then the values by name.
     private func writeRecord(kind: String, step: Int, epoch: Int, _ values: [String: Double]) throws {
-        let fields = ["\"kind\": \"\(kind)\"", "\"step\": \(step)", "\"epoch\": \(epoch)"]
-            + values.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value.isFinite ? String($0.value) : "null")" }
+        let fields =
+            ["\"kind\": \"\(kind)\"", "\"step\": \(step)", "\"epoch\": \(epoch)"]
+            + values.sorted { $0.key < $1.key }.map {
+                "\"\($0.key)\": \($0.value.isFinite ? String($0.value) : "null")"
+            }
         try metrics.write(contentsOf: Data(("{" + fields.joined(separator: ", ") + "}\n").utf8))
     }
 
@@ -152,10 +175,12 @@ struct MetricsWindow {
     mutating func add(_ m: StepMetrics) {
         steps += 1
         let values: [(String, Double?)] = [
-            ("discriminator_loss", m.discriminatorLoss.map(Double.init)), ("generator_loss", m.generatorLoss.map(Double.init)),
+            ("discriminator_loss", m.discriminatorLoss.map(Double.init)),
+            ("generator_loss", m.generatorLoss.map(Double.init)),
             ("real_score", m.realScore.map(Double.init)), ("fake_score", m.fakeScore.map(Double.init)),
             ("gradient_penalty", m.gradientPenalty.map(Double.init)),
-            ("discriminator_gradient_norm", m.discriminatorGradientNorm), ("generator_gradient_norm", m.generatorGradientNorm),
+            ("discriminator_gradient_norm", m.discriminatorGradientNorm),
+            ("generator_gradient_norm", m.generatorGradientNorm),
         ]
         for case let (key, value?) in values {
             let old = sums[key] ?? (0, 0)
@@ -205,15 +230,21 @@ final class ProgressLine {
 
     func log(_ state: TrainingProgress, record: [String: Double]) {
         guard !quiet else { return }
-        note(String(format: "epoch %d/%d step %d/%d %.0f img/s ETA %@ D %.4f G %.4f D(x) %.3f D(G(z)) %.3f",
-                    state.epoch, state.epochs, state.step, state.totalSteps,
-                    record["images_per_second"] ?? 0, eta(state), record["discriminator_loss"] ?? .nan,
-                    record["generator_loss"] ?? .nan, record["real_score"] ?? .nan, record["fake_score"] ?? .nan))
+        note(
+            String(
+                format: "epoch %d/%d step %d/%d %.0f img/s ETA %@ D %.4f G %.4f D(x) %.3f D(G(z)) %.3f",
+                state.epoch, state.epochs, state.step, state.totalSteps,
+                record["images_per_second"] ?? 0, eta(state), record["discriminator_loss"] ?? .nan,
+                record["generator_loss"] ?? .nan, record["real_score"] ?? .nan, record["fake_score"] ?? .nan))
     }
 
     func finishEpoch(epoch: Int, of total: Int, record: [String: Double]) {
-        var text = String(format: "epoch %d/%d done: D %.4f G %.4f", epoch, total, record["discriminator_loss"] ?? .nan, record["generator_loss"] ?? .nan)
-        if let d = record["test_discriminator_loss"], let g = record["test_generator_loss"] { text += String(format: "; test D %.4f G %.4f", d, g) }
+        var text = String(
+            format: "epoch %d/%d done: D %.4f G %.4f", epoch, total, record["discriminator_loss"] ?? .nan,
+            record["generator_loss"] ?? .nan)
+        if let d = record["test_discriminator_loss"], let g = record["test_generator_loss"] {
+            text += String(format: "; test D %.4f G %.4f", d, g)
+        }
         note(text)
     }
 
@@ -227,6 +258,7 @@ final class ProgressLine {
         let perSecond = rate(state)
         guard perSecond > 0 else { return "?" }
         let seconds = Int(Double(state.totalSteps - state.step) / perSecond)
-        return seconds >= 3600 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m" : "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s"
+        return seconds >= 3600
+            ? "\(seconds / 3600)h\(seconds % 3600 / 60)m" : "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s"
     }
 }

@@ -85,7 +85,10 @@ struct ProtoWriter {
         data.append(UInt8(v))
     }
 
-    mutating func varint(_ field: Int, _ value: UInt64) { key(field, 0); rawVarint(value) }
+    mutating func varint(_ field: Int, _ value: UInt64) {
+        key(field, 0)
+        rawVarint(value)
+    }
     mutating func double(_ field: Int, _ value: Double) {
         key(field, 1)
         withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
@@ -94,7 +97,11 @@ struct ProtoWriter {
         key(field, 5)
         withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
     }
-    mutating func bytes(_ field: Int, _ value: Data) { key(field, 2); rawVarint(UInt64(value.count)); data.append(value) }
+    mutating func bytes(_ field: Int, _ value: Data) {
+        key(field, 2)
+        rawVarint(UInt64(value.count))
+        data.append(value)
+    }
     mutating func string(_ field: Int, _ value: String) { bytes(field, Data(value.utf8)) }
     mutating func message(_ field: Int, _ value: ProtoWriter) { bytes(field, value.data) }
 }

@@ -39,16 +39,21 @@ public final class GANModels {
 
     static func optimizer(_ settings: TrainingConfig.OptimizerSettings, _ arena: ParameterArena) -> Optimizer {
         switch settings.kind {
-        case .rmsprop: RMSprop(arena, learningRate: settings.learningRate, alpha: settings.alpha, epsilon: settings.epsilon)
+        case .rmsprop:
+            RMSprop(arena, learningRate: settings.learningRate, alpha: settings.alpha, epsilon: settings.epsilon)
         case .sgd: SGD(arena, learningRate: settings.learningRate)
-        case .adam: Adam(arena, learningRate: settings.learningRate, betas: (settings.betas[0], settings.betas[1]), epsilon: settings.epsilon)
+        case .adam:
+            Adam(
+                arena, learningRate: settings.learningRate, betas: (settings.betas[0], settings.betas[1]),
+                epsilon: settings.epsilon)
         }
     }
 
     /// The seeds' initialisers: `dcgan-normal` is seed 004's `weights_init_normal` (conv weights N(0, 0.02),
     /// BatchNorm2d weight N(1, 0.02) and bias 0); `dcgan64-normal` is seed 002's `initialize_weights` (conv and
     /// BatchNorm2d weights all N(0, 0.02)). Linear layers keep PyTorch's default in both.
-    static func initialize(_ network: Module, scheme: TrainingConfig.Initialization, generator random: RandomGenerator) {
+    static func initialize(_ network: Module, scheme: TrainingConfig.Initialization, generator random: RandomGenerator)
+    {
         guard scheme != .pytorch else { return }
         for (_, module) in network.namedModules() {
             if let layer = module as? WeightLayer, layer is Conv2d || layer is ConvTranspose2d {

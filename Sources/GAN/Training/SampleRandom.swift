@@ -28,12 +28,17 @@ public struct SampleRandom {
 
     /// Four words for block `block` of sample `sample` at `step` in `stream`.
     @inline(__always) func words(_ stream: Stream, step: Int, sample: Int, block: Int) -> Philox.Block {
-        Philox.block(key: key, counter: (UInt32(truncatingIfNeeded: block), UInt32(truncatingIfNeeded: sample),
-                                          UInt32(truncatingIfNeeded: step), stream.rawValue))
+        Philox.block(
+            key: key,
+            counter: (
+                UInt32(truncatingIfNeeded: block), UInt32(truncatingIfNeeded: sample),
+                UInt32(truncatingIfNeeded: step), stream.rawValue
+            ))
     }
 
     /// `count` standard normals for one sample, written to `target` (Box–Muller, two normals per pair of words).
-    public func normals(_ stream: Stream, step: Int, sample: Int, count: Int, into target: UnsafeMutablePointer<Float>) {
+    public func normals(_ stream: Stream, step: Int, sample: Int, count: Int, into target: UnsafeMutablePointer<Float>)
+    {
         var i = 0, block = 0
         while i < count {
             let w = words(stream, step: step, sample: sample, block: block)
@@ -51,12 +56,16 @@ public struct SampleRandom {
     /// Noise `(samples.count, size)` for the given global sample indices.
     public func noise(_ stream: Stream, step: Int, samples: Range<Int>, size: Int) -> Tensor {
         let z = Tensor(uninitialized: [samples.count, size])
-        for (row, sample) in samples.enumerated() { normals(stream, step: step, sample: sample, count: size, into: z.pointer + row * size) }
+        for (row, sample) in samples.enumerated() {
+            normals(stream, step: step, sample: sample, count: size, into: z.pointer + row * size)
+        }
         return z
     }
 
     /// A uniform value in [0, 1) for one sample.
-    public func uniform(_ stream: Stream, step: Int, sample: Int) -> Float { Philox.unit(words(stream, step: step, sample: sample, block: 0).0) }
+    public func uniform(_ stream: Stream, step: Int, sample: Int) -> Float {
+        Philox.unit(words(stream, step: step, sample: sample, block: 0).0)
+    }
 
     /// A uniform class in 0..<classes for one sample.
     public func label(_ stream: Stream, step: Int, sample: Int, classes: Int) -> Int {

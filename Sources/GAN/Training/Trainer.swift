@@ -59,12 +59,16 @@ public final class Trainer {
         communicator: Communicator = LocalCommunicator(), overlap: Bool = true, resumingFrom checkpoint: URL? = nil
     ) throws {
         guard dataset.count >= config.training.batchSize else {
-            throw ConfigError(file: nil, keyPath: "training.batch_size",
-                              message: "\(config.training.batchSize) is more than the \(dataset.count) images of \(dataset.source)")
+            throw ConfigError(
+                file: nil, keyPath: "training.batch_size",
+                message: "\(config.training.batchSize) is more than the \(dataset.count) images of \(dataset.source)")
         }
         guard config.training.batchSize % communicator.size == 0 else {
-            throw ConfigError(file: nil, keyPath: "training.batch_size",
-                              message: "the global batch of \(config.training.batchSize) does not split evenly over \(communicator.size) ranks")
+            throw ConfigError(
+                file: nil, keyPath: "training.batch_size",
+                message:
+                    "the global batch of \(config.training.batchSize) does not split evenly over \(communicator.size) ranks"
+            )
         }
         self.config = config
         let models = try models ?? GANModels(config)
@@ -77,7 +81,8 @@ public final class Trainer {
         if let checkpoint, communicator.isRoot { step = try Checkpoint.restore(models, from: checkpoint) }
         self.step = try communicator.broadcast(step)
         generatorParallel = try DataParallel(
-            models.generator, arena: models.generatorArena, optimizer: models.generatorOptimizer, communicator: communicator,
+            models.generator, arena: models.generatorArena, optimizer: models.generatorOptimizer,
+            communicator: communicator,
             overlap: overlap)
         discriminatorParallel = try DataParallel(
             models.discriminator, arena: models.discriminatorArena, optimizer: models.discriminatorOptimizer,
@@ -91,7 +96,9 @@ public final class Trainer {
     public var batchSize: Int { config.training.batchSize }
     public var localBatchSize: Int { batchSize / communicator.size }
     /// This rank's positions within each global batch: a contiguous slice.
-    public var localSamples: Range<Int> { (communicator.rank * localBatchSize)..<((communicator.rank + 1) * localBatchSize) }
+    public var localSamples: Range<Int> {
+        (communicator.rank * localBatchSize)..<((communicator.rank + 1) * localBatchSize)
+    }
     /// Full batches per epoch (the last partial batch is dropped, as the seeds' drop_last does).
     public var batchesPerEpoch: Int { dataset.count / batchSize }
     public var totalSteps: Int {
@@ -119,10 +126,13 @@ public final class Trainer {
                 discriminatorParallel.resetTimers()
                 generatorParallel.resetTimers()
                 let global = order[(batchInEpoch * batchSize)..<((batchInEpoch + 1) * batchSize)]
-                var metrics = try trainStep(indices: global.dropFirst(localSamples.lowerBound).prefix(localBatchSize), batchInEpoch: batchInEpoch)
+                var metrics = try trainStep(
+                    indices: global.dropFirst(localSamples.lowerBound).prefix(localBatchSize),
+                    batchInEpoch: batchInEpoch)
                 metrics.stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 metrics.allreduceSeconds = discriminatorParallel.allreduceSeconds + generatorParallel.allreduceSeconds
-                metrics.syncBatchNormSeconds = discriminatorParallel.syncBatchNormSeconds + generatorParallel.syncBatchNormSeconds
+                metrics.syncBatchNormSeconds =
+                    discriminatorParallel.syncBatchNormSeconds + generatorParallel.syncBatchNormSeconds
                 step += 1
                 batchInEpoch += 1
                 metrics = try agree(on: metrics)
@@ -137,7 +147,8 @@ public final class Trainer {
 
     var progress: TrainingProgress {
         TrainingProgress(
-            step: step, totalSteps: totalSteps, epoch: max(step - 1, 0) / batchesPerEpoch + 1, epochs: config.training.epochs,
+            step: step, totalSteps: totalSteps, epoch: max(step - 1, 0) / batchesPerEpoch + 1,
+            epochs: config.training.epochs,
             batchSize: batchSize, generatorLearningRate: models.generatorOptimizer.learningRate,
             discriminatorLearningRate: models.discriminatorOptimizer.learningRate)
     }
@@ -154,12 +165,14 @@ public final class Trainer {
             grid = try fixedSamples(count: config.logging.gridSamples)
             let every = config.logging.evaluateEvery
             if let evaluator, every > 0, epoch % every == 0 {
-                evaluation = try evaluator.evaluate(generator: models.generator, config: config, count: config.logging.evaluationSamples)
+                evaluation = try evaluator.evaluate(
+                    generator: models.generator, config: config, count: config.logging.evaluationSamples)
             }
             if epoch % config.logging.checkpointEvery == 0 { checkpoint = checkpointFile() }
         }
         let report = EpochReport(
-            epoch: epoch, epochs: config.training.epochs, step: step, testLosses: test, grid: grid, evaluation: evaluation,
+            epoch: epoch, epochs: config.training.epochs, step: step, testLosses: test, grid: grid,
+            evaluation: evaluation,
             checkpoint: checkpoint)
         for observer in observers { try observer.epochFinished(report) }
     }
@@ -200,13 +213,18 @@ public final class Trainer {
             m.slowestStepSeconds = m.stepSeconds
             return m
         }
-        let values = [metrics.discriminatorLoss, metrics.generatorLoss, metrics.realScore, metrics.fakeScore, metrics.gradientPenalty]
+        let values = [
+            metrics.discriminatorLoss, metrics.generatorLoss, metrics.realScore, metrics.fakeScore,
+            metrics.gradientPenalty,
+        ]
         var sums = values.map { Double($0 ?? 0) } + [metrics.allreduceSeconds, metrics.syncBatchNormSeconds]
         try sums.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0.baseAddress!, count: $0.count) }
         let ranks = Double(communicator.size)
         var m = metrics
         func mean(_ index: Int) -> Float? { values[index] == nil ? nil : Float(sums[index] / ranks) }
-        (m.discriminatorLoss, m.generatorLoss, m.realScore, m.fakeScore, m.gradientPenalty) = (mean(0), mean(1), mean(2), mean(3), mean(4))
+        (m.discriminatorLoss, m.generatorLoss, m.realScore, m.fakeScore, m.gradientPenalty) = (
+            mean(0), mean(1), mean(2), mean(3), mean(4)
+        )
         m.allreduceSeconds = sums[5] / ranks
         m.syncBatchNormSeconds = sums[6] / ranks
         m.slowestStepSeconds = try communicator.allreduceMax(metrics.stepSeconds)
@@ -229,8 +247,9 @@ public final class Trainer {
         var metrics = StepMetrics(epoch: completedEpochs + 1, step: step + 1)  // the step this call completes
 
         if batchInEpoch % config.schedule.discriminatorEvery == 0 {
-            try discriminatorStep(real: real, realLabels: conditional ? realLabels : nil, fake: fake.detached(),
-                                  fakeLabels: fakeLabels, metrics: &metrics)
+            try discriminatorStep(
+                real: real, realLabels: conditional ? realLabels : nil, fake: fake.detached(),
+                fakeLabels: fakeLabels, metrics: &metrics)
         }
         if batchInEpoch % config.schedule.criticSteps == 0 {
             var generated = fake, labels = fakeLabels
@@ -238,7 +257,9 @@ public final class Trainer {
             case .regenerate: generated = try g.forward(z, labels: fakeLabels)
             case .fresh:
                 labels = conditional ? try self.labels(.generatorLabels, realLabels: realLabels) : nil
-                let noise = try random.noise(.generatorNoise, step: step, samples: samples, size: config.model.noiseSize).to(device)
+                let noise = try random.noise(
+                    .generatorNoise, step: step, samples: samples, size: config.model.noiseSize
+                ).to(device)
                 generated = try g.forward(noise, labels: labels)
             case .reuse: break
             }
@@ -254,14 +275,17 @@ public final class Trainer {
             : localSamples.map { random.label(stream, step: step, sample: $0, classes: config.model.classes) }
     }
 
-    func discriminatorStep(real: Tensor, realLabels: [Int]?, fake: Tensor, fakeLabels: [Int]?, metrics: inout StepMetrics) throws {
+    func discriminatorStep(
+        real: Tensor, realLabels: [Int]?, fake: Tensor, fakeLabels: [Int]?, metrics: inout StepMetrics
+    ) throws {
         let d = models.discriminator
         let realScores = try d.forward(real, labels: realLabels)
         let fakeScores = try d.forward(fake, labels: fakeLabels)
         var loss = try discriminatorLoss(real: realScores, fake: fakeScores)
         if config.loss.gradientPenalty > 0 {
             let penalty = try GANLoss.gradientPenalty(
-                critic: { try d.forward($0, labels: realLabels) }, interpolates: try interpolate(real, fake), weight: config.loss.gradientPenalty)
+                critic: { try d.forward($0, labels: realLabels) }, interpolates: try interpolate(real, fake),
+                weight: config.loss.gradientPenalty)
             metrics.gradientPenalty = penalty.item
             loss = try add(loss, penalty)
         }
@@ -315,10 +339,13 @@ public final class Trainer {
 
     /// x̂ = α·x + (1 − α)·G(z) with α ~ U(0, 1) per sample (keyed by the sample's global position).
     func interpolate(_ real: Tensor, _ fake: Tensor) throws -> Tensor {
-        let alpha = (0..<real.shape[0]).map { random.uniform(.penaltyWeights, step: step, sample: localSamples.lowerBound + $0) }
+        let alpha = (0..<real.shape[0]).map {
+            random.uniform(.penaltyWeights, step: step, sample: localSamples.lowerBound + $0)
+        }
         let (backend, shape) = (real.backend, [real.shape[0]])
         let realWeights = try Tensor(alpha, shape: shape, backend: backend).expandedPerSample(to: real.shape)
-        let fakeWeights = try Tensor(alpha.map { 1 - $0 }, shape: shape, backend: backend).expandedPerSample(to: real.shape)
+        let fakeWeights = try Tensor(alpha.map { 1 - $0 }, shape: shape, backend: backend).expandedPerSample(
+            to: real.shape)
         return try add(multiply(realWeights, real), multiply(fakeWeights, fake.detached()))
     }
 
@@ -331,7 +358,10 @@ public final class Trainer {
         let (g, d) = (models.generator, models.discriminator)
         g.eval()
         d.eval()
-        defer { g.train(); d.train() }
+        defer {
+            g.train()
+            d.train()
+        }
         let batches = testSet.count / batchSize
         var totals = try GradientMode.withoutGradients {
             var totals = [0.0, 0.0]
@@ -341,10 +371,18 @@ public final class Trainer {
                 let real = try hostReal.to(device)
                 let conditional = config.model.classes > 0
                 let key = SampleRandom.Key.testSplit(afterEpoch: epoch)
-                let labels = conditional ? samples.map { random.label(.fakeLabels, step: key, sample: $0, classes: config.model.classes) } : nil
-                let fake = try g.forward(random.noise(.noise, step: key, samples: samples, size: config.model.noiseSize).to(device), labels: labels)
+                let labels =
+                    conditional
+                    ? samples.map { random.label(.fakeLabels, step: key, sample: $0, classes: config.model.classes) }
+                    : nil
+                let fake = try g.forward(
+                    random.noise(.noise, step: key, samples: samples, size: config.model.noiseSize).to(device),
+                    labels: labels)
                 let fakeScores = try d.forward(fake, labels: labels)
-                totals[0] += Double(try discriminatorLoss(real: d.forward(real, labels: conditional ? realLabels : nil), fake: fakeScores).item)
+                totals[0] += Double(
+                    try discriminatorLoss(
+                        real: d.forward(real, labels: conditional ? realLabels : nil), fake: fakeScores
+                    ).item)
                 totals[1] += Double(try generatorLoss(fake: fakeScores).item)
             }
             return totals
@@ -359,7 +397,10 @@ public final class Trainer {
         g.eval()
         defer { g.train() }
         let labels = config.model.classes > 0 ? (0..<count).map { $0 % config.model.classes } : nil
-        let z = try random.noise(.fixedNoise, step: SampleRandom.Key.grid, samples: 0..<count, size: config.model.noiseSize).to(device)
-        return SampleGrid(images: try GradientMode.withoutGradients { try g.forward(z, labels: labels) }.to(.cpu), labels: labels)
+        let z = try random.noise(
+            .fixedNoise, step: SampleRandom.Key.grid, samples: 0..<count, size: config.model.noiseSize
+        ).to(device)
+        return SampleGrid(
+            images: try GradientMode.withoutGradients { try g.forward(z, labels: labels) }.to(.cpu), labels: labels)
     }
 }

@@ -28,7 +28,9 @@ public enum DeviceSelfTest {
     }
 
     /// Every check, each handed to `report` as it finishes; true when all passed.
-    public static func run(device: Device, configs: [TrainingConfig], steps: Int = 20, report: (Check) -> Void) throws -> Bool {
+    public static func run(
+        device: Device, configs: [TrainingConfig], steps: Int = 20, report: (Check) -> Void
+    ) throws -> Bool {
         var passed = true
         func record(_ check: Check) {
             passed = passed && check.passed
@@ -83,7 +85,9 @@ public enum DeviceSelfTest {
         Case(name: "tanh", shapes: [[4, 6]]) { $0[0].tanh() },
         Case(name: "sigmoid", shapes: [[4, 6]]) { $0[0].sigmoid() },
         Case(name: "matmul", shapes: [[5, 7], [7, 3]]) { try matmul($0[0], $0[1]) },
-        Case(name: "matmul transposed", shapes: [[7, 5], [3, 7]]) { try matmul($0[0], $0[1], transposeA: true, transposeB: true) },
+        Case(name: "matmul transposed", shapes: [[7, 5], [3, 7]]) {
+            try matmul($0[0], $0[1], transposeA: true, transposeB: true)
+        },
         Case(name: "add channels", shapes: [[2, 3, 4, 4], [3]]) { try addChannels($0[0], $0[1]) },
         Case(name: "multiply channels", shapes: [[2, 3, 4, 4], [3]]) { try multiplyChannels($0[0], $0[1]) },
         Case(name: "sum channels", shapes: [[2, 3, 4, 4]]) { try sumChannels($0[0]) },
@@ -91,20 +95,29 @@ public enum DeviceSelfTest {
         Case(name: "sum", shapes: [[3, 50]]) { $0[0].sum() },
         Case(name: "sum per sample", shapes: [[3, 2, 5]]) { try $0[0].sumPerSample() },
         Case(name: "expand per sample", shapes: [[3]]) { try $0[0].expandedPerSample(to: [3, 2, 5]) },
-        Case(name: "narrow and pad", shapes: [[2, 5, 3]]) { try $0[0].narrowed(channels: 1..<4).paddedChannels(before: 2, after: 1) },
+        Case(name: "narrow and pad", shapes: [[2, 5, 3]]) {
+            try $0[0].narrowed(channels: 1..<4).paddedChannels(before: 2, after: 1)
+        },
         Case(name: "concat", shapes: [[2, 3, 4], [2, 2, 4]]) { try concatChannels([$0[0], $0[1]]) },
         Case(name: "conv2d", shapes: [[2, 3, 9, 9], [4, 3, 4, 4]]) { try conv2d($0[0], $0[1], stride: 2, padding: 1) },
         Case(name: "conv2d covering its input", shapes: [[2, 3, 4, 4], [5, 3, 4, 4]]) { try conv2d($0[0], $0[1]) },
-        Case(name: "conv transpose 2d", shapes: [[2, 4, 4, 4], [4, 3, 4, 4]]) { try convTranspose2d($0[0], $0[1], stride: 2, padding: 1) },
+        Case(name: "conv transpose 2d", shapes: [[2, 4, 4, 4], [4, 3, 4, 4]]) {
+            try convTranspose2d($0[0], $0[1], stride: 2, padding: 1)
+        },
         Case(name: "embedding", shapes: [[10, 6]]) { try gatherRows($0[0], indices: [3, 1, 3, 9]) },
-        Case(name: "batch norm", shapes: [[6, 3, 4, 4], [3], [3]]) { try batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5).output },
+        Case(name: "batch norm", shapes: [[6, 3, 4, 4], [3], [3]]) {
+            try batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5).output
+        },
         Case(name: "binary cross-entropy", shapes: [[8, 1]], low: 0.05, high: 0.95) {
             try binaryCrossEntropy($0[0], target: Tensor(repeating: 1, shape: [8, 1], backend: $0[0].backend))
         },
         Case(name: "binary cross-entropy with logits", shapes: [[8, 1]]) {
-            try binaryCrossEntropyWithLogits($0[0], target: Tensor(repeating: 0, shape: [8, 1], backend: $0[0].backend))
+            try binaryCrossEntropyWithLogits(
+                $0[0], target: Tensor(repeating: 0, shape: [8, 1], backend: $0[0].backend))
         },
-        Case(name: "softmax cross-entropy", shapes: [[4, 10]]) { try softmaxCrossEntropy($0[0], labels: [0, 9, 3, 3]) },
+        Case(name: "softmax cross-entropy", shapes: [[4, 10]]) {
+            try softmaxCrossEntropy($0[0], labels: [0, 9, 3, 3])
+        },
     ]
 
     /// Each case's output and the gradient of Σ output·R with respect to each input, on both devices.
@@ -112,7 +125,8 @@ public enum DeviceSelfTest {
         var checks: [Check] = []
         for (index, item) in cases.enumerated() {
             let hostInputs = try item.shapes.enumerated().map { position, shape in
-                try Tensor(values(shape, key: UInt64(index * 16 + position), low: item.low, high: item.high), shape: shape)
+                try Tensor(
+                    values(shape, key: UInt64(index * 16 + position), low: item.low, high: item.high), shape: shape)
             }
             func evaluate(on device: Device) throws -> [[Float]] {
                 let inputs = try hostInputs.map { try $0.to(device).copy().requiringGrad() }
@@ -123,8 +137,10 @@ public enum DeviceSelfTest {
             }
             let (expected, actual) = (try evaluate(on: .cpu), try evaluate(on: device))
             for (part, (a, b)) in zip(expected, actual).enumerated() {
-                checks.append(Check(name: "operation \(item.name) \(part == 0 ? "forward" : "gradient \(part)")",
-                                    error: error(a, b), tolerance: 1e-4))
+                checks.append(
+                    Check(
+                        name: "operation \(item.name) \(part == 0 ? "forward" : "gradient \(part)")",
+                        error: error(a, b), tolerance: 1e-4))
             }
         }
         checks.append(try penalty(device: device))
@@ -142,7 +158,9 @@ public enum DeviceSelfTest {
             try GANLoss.gradientPenalty(critic: { try critic($0) }, interpolates: x).backward()
             return arena.gradients.scalars
         }
-        return Check(name: "gradient penalty's parameter gradient", error: error(try evaluate(on: .cpu), try evaluate(on: device)), tolerance: 1e-4)
+        return Check(
+            name: "gradient penalty's parameter gradient",
+            error: error(try evaluate(on: .cpu), try evaluate(on: device)), tolerance: 1e-4)
     }
 
     // MARK: - Networks
@@ -163,14 +181,21 @@ public enum DeviceSelfTest {
             let scores = try models.discriminator.forward(images, labels: labels)
             let seed = try Tensor(values(scores.shape, key: 77), shape: scores.shape).to(device)
             try multiply(scores, seed).sum().backward()
-            return [images.scalars, scores.scalars, models.generatorArena.gradients.scalars, models.discriminatorArena.gradients.scalars]
+            return [
+                images.scalars, scores.scalars, models.generatorArena.gradients.scalars,
+                models.discriminatorArena.gradients.scalars,
+            ]
         }
         var checks: [Check] = []
         for training in [true, false] {
-            let (expected, actual) = (try evaluate(on: .cpu, training: training), try evaluate(on: device, training: training))
+            let (expected, actual) = (
+                try evaluate(on: .cpu, training: training), try evaluate(on: device, training: training)
+            )
             for (part, name) in ["G output", "D output", "G gradients", "D gradients"].enumerated() {
-                checks.append(Check(name: "\(config.name) \(training ? "training" : "evaluation") mode \(name)",
-                                    error: error(expected[part], actual[part]), tolerance: 1e-4))
+                checks.append(
+                    Check(
+                        name: "\(config.name) \(training ? "training" : "evaluation") mode \(name)",
+                        error: error(expected[part], actual[part]), tolerance: 1e-4))
             }
         }
         return checks
@@ -186,8 +211,9 @@ public enum DeviceSelfTest {
         sgd.training.epochs = 1000
         let side = config.data.imageSize, count = config.training.batchSize * 4
         let random = RandomGenerator(seed: 7)
-        let data = ImageDataset(pixels: (0..<(count * side * side)).map { _ in UInt8(random.integer(below: 256)) },
-                                labels: (0..<count).map { _ in random.integer(below: 10) }, imageSize: side, source: "synthetic")
+        let data = ImageDataset(
+            pixels: (0..<(count * side * side)).map { _ in UInt8(random.integer(below: 256)) },
+            labels: (0..<count).map { _ in random.integer(below: 10) }, imageSize: side, source: "synthetic")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftgan-self-test-\(getpid())")
         defer { try? FileManager.default.removeItem(at: folder) }
 
@@ -206,7 +232,9 @@ public enum DeviceSelfTest {
         let (cpuFirst, _) = try train(on: .cpu, until: 1), (deviceFirst, _) = try train(on: device, until: 1)
         var worst = 0.0
         for name in cpuFirst.tensors.names {
-            guard case let .float32(a)? = cpuFirst.tensors[name]?.values, case let .float32(b)? = deviceFirst.tensors[name]?.values else { continue }
+            guard case let .float32(a)? = cpuFirst.tensors[name]?.values,
+                case let .float32(b)? = deviceFirst.tensors[name]?.values
+            else { continue }
             let e = error(a, b)
             worst = e.isNaN || worst.isNaN ? .nan : max(worst, e)
         }
@@ -218,15 +246,20 @@ public enum DeviceSelfTest {
         for network in ["generator", "discriminator"] {
             var difference = 0.0, size = 0.0
             for name in base.tensors.names where name.hasPrefix(network + ".") {
-                guard case let .float32(x0)? = base.tensors[name]?.values, case let .float32(x)? = cpuLast.tensors[name]?.values,
-                      case let .float32(y)? = deviceLast.tensors[name]?.values else { continue }
+                guard case let .float32(x0)? = base.tensors[name]?.values,
+                    case let .float32(x)? = cpuLast.tensors[name]?.values,
+                    case let .float32(y)? = deviceLast.tensors[name]?.values
+                else { continue }
                 for i in x0.indices {
                     let (da, db) = (Double(x[i]) - Double(x0[i]), Double(y[i]) - Double(x0[i]))
                     difference += (da - db) * (da - db)
                     size += da * da
                 }
             }
-            checks.append(Check(name: "\(config.name) step \(steps) update, \(network)", error: (difference / max(size, 1e-300)).squareRoot(), tolerance: 1e-4))
+            checks.append(
+                Check(
+                    name: "\(config.name) step \(steps) update, \(network)",
+                    error: (difference / max(size, 1e-300)).squareRoot(), tolerance: 1e-4))
         }
         return checks
     }

@@ -42,7 +42,8 @@ public class BatchNorm: Module {
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard ranks.contains(x.rank), x.shape[1] == features else {
             throw TensorError.shapeMismatch(
-                operation: "\(type(of: self))(\(features))", detail: "expected \(features) channels, got input \(describe(x.shape))")
+                operation: "\(type(of: self))(\(features))",
+                detail: "expected \(features) channels, got input \(describe(x.shape))")
         }
         return isTraining ? try trainingForward(x) : try evaluationForward(x)
     }
@@ -67,8 +68,9 @@ public class BatchNorm: Module {
     /// With fixed statistics batch norm is a per-channel affine map, built from differentiable operations
     /// (so an evaluation-mode critic supports second derivatives).
     private func evaluationForward(_ x: Tensor) throws -> Tensor {
-        let inverseStd = try Tensor(runningVariance.tensor.scalars.map { 1 / ($0 + epsilon).squareRoot() }, shape: [features],
-                                    backend: x.backend)
+        let inverseStd = try Tensor(
+            runningVariance.tensor.scalars.map { 1 / ($0 + epsilon).squareRoot() }, shape: [features],
+            backend: x.backend)
         let scale = try weight.map { try multiply($0.value, inverseStd) } ?? inverseStd
         let meanTimesScale = try multiply(runningMean.tensor, scale)
         let shift = try bias.map { try subtract($0.value, meanTimesScale) } ?? meanTimesScale.negated()

@@ -26,7 +26,8 @@ public final class SpectralNormalization {
                 // v ← normalize(Wᵀu), u ← normalize(W·v)
                 backend.gemm(transposeA: true, transposeB: false, m: columns, n: 1, k: rows, alpha: 1, w, u, beta: 0, v)
                 normalizeInPlace(v)
-                backend.gemm(transposeA: false, transposeB: false, m: rows, n: 1, k: columns, alpha: 1, w, v, beta: 0, u)
+                backend.gemm(
+                    transposeA: false, transposeB: false, m: rows, n: 1, k: columns, alpha: 1, w, v, beta: 0, u)
                 normalizeInPlace(u)
             }
         }
@@ -50,7 +51,8 @@ private func normalizeToUnitLength(_ x: Tensor, epsilon: Float) {
 /// `weight_v` `(in·k·k)` start as normalised N(0, 1) draws. Returns the layer, as PyTorch does.
 @discardableResult
 public func spectralNorm<Layer: WeightLayer>(
-    _ layer: Layer, powerIterations: Int = 1, epsilon: Float = 1e-12, generator: RandomGenerator = DefaultGenerator.shared
+    _ layer: Layer, powerIterations: Int = 1, epsilon: Float = 1e-12,
+    generator: RandomGenerator = DefaultGenerator.shared
 ) throws -> Layer {
     guard layer.spectralNormalization == nil, let weight = layer.unregisterParameter(named: "weight") else {
         throw ModuleError.invalidConfiguration("spectral norm is already applied to this layer")

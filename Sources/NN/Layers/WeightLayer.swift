@@ -41,16 +41,21 @@ public final class Linear: WeightLayer {
     public let inFeatures: Int
     public let outFeatures: Int
 
-    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: RandomGenerator = DefaultGenerator.shared) {
+    public init(
+        _ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: RandomGenerator = DefaultGenerator.shared
+    ) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        super.init(weightShape: [outFeatures, inFeatures], biasCount: bias ? outFeatures : nil, fanIn: inFeatures, generator: generator)
+        super.init(
+            weightShape: [outFeatures, inFeatures], biasCount: bias ? outFeatures : nil, fanIn: inFeatures,
+            generator: generator)
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard x.rank == 2, x.shape[1] == inFeatures else {
             throw TensorError.shapeMismatch(
-                operation: "Linear(\(inFeatures), \(outFeatures))", detail: "expected input (N, \(inFeatures)), got \(describe(x.shape))")
+                operation: "Linear(\(inFeatures), \(outFeatures))",
+                detail: "expected input (N, \(inFeatures)), got \(describe(x.shape))")
         }
         return try addingBias(matmul(x, effectiveWeight(), transposeB: true))
     }

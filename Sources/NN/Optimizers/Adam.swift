@@ -26,7 +26,9 @@ public final class Adam: Optimizer {
         secondMoment = Tensor(zeros: [arena.count], backend: arena.values.backend)
     }
 
-    public var stateArenas: [(name: String, values: Tensor)] { [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)] }
+    public var stateArenas: [(name: String, values: Tensor)] {
+        [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)]
+    }
 
     public func step() {
         stepCount += 1
@@ -34,7 +36,9 @@ public final class Adam: Optimizer {
         let stepSize = Float(Double(learningRate) / (1 - Foundation.pow(Double(beta1), t)))
         let correction2Root = Float((1 - Foundation.pow(Double(beta2), t)).squareRoot())
         arena.values.backend.update(
-            .adam(stepSize: stepSize, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, correction2Root: correction2Root),
+            .adam(
+                stepSize: stepSize, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                correction2Root: correction2Root),
             parameters: arena.values, gradients: arena.gradients, state: [firstMoment, secondMoment])
     }
 }

@@ -38,7 +38,9 @@ extension Optimizer {
                 }
             }
         }
-        guard case let .int64(step)? = dict["step"]?.values, step.count == 1 else { throw ModuleError.missingTensor("step") }
+        guard case let .int64(step)? = dict["step"]?.values, step.count == 1 else {
+            throw ModuleError.missingTensor("step")
+        }
     }
 
     /// Restores state written by `stateDict()`. Nothing changes unless all of it fits.

@@ -15,6 +15,7 @@ public final class SGD: Optimizer {
 
     public func step() {
         stepCount += 1
-        arena.values.backend.update(.sgd(learningRate: learningRate), parameters: arena.values, gradients: arena.gradients, state: [])
+        arena.values.backend.update(
+            .sgd(learningRate: learningRate), parameters: arena.values, gradients: arena.gradients, state: [])
     }
 }

@@ -108,7 +108,9 @@ public enum SafeTensors {
         var entries: [(name: String, shape: [Int], dtype: String, range: Range<Int>)] = []
         for (name, value) in header {
             if name == "__metadata__" {
-                guard let values = value as? [String: String] else { throw corrupt("__metadata__ must map strings to strings") }
+                guard let values = value as? [String: String] else {
+                    throw corrupt("__metadata__ must map strings to strings")
+                }
                 metadata = values
                 continue
             }
@@ -121,8 +123,10 @@ public enum SafeTensors {
             case "I64": width = 8
             default: throw corrupt("tensor \"\(name)\" has dtype \(dtype); SwiftGAN reads F32 and I64")
             }
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= body.count else {
-                throw corrupt("tensor \"\(name)\" has byte range \(offsets) outside the \(body.count) data bytes (truncated?)")
+            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= body.count
+            else {
+                throw corrupt(
+                    "tensor \"\(name)\" has byte range \(offsets) outside the \(body.count) data bytes (truncated?)")
             }
             guard offsets[1] - offsets[0] == shape.reduce(1, *) * width else {
                 throw corrupt("tensor \"\(name)\" of shape \(shape) and dtype \(dtype) does not fill bytes \(offsets)")
@@ -143,11 +147,19 @@ public enum SafeTensors {
             let bytes = body.subdata(in: entry.range)
             switch entry.dtype {
             case "F32":
-                tensors[entry.name] = StateTensor(shape: entry.shape, values: .float32(bytes.withUnsafeBytes {
-                    Array($0.bindMemory(to: Float.self)) }))
+                tensors[entry.name] = StateTensor(
+                    shape: entry.shape,
+                    values: .float32(
+                        bytes.withUnsafeBytes {
+                            Array($0.bindMemory(to: Float.self))
+                        }))
             default:
-                tensors[entry.name] = StateTensor(shape: entry.shape, values: .int64(bytes.withUnsafeBytes {
-                    Array($0.bindMemory(to: Int64.self)) }))
+                tensors[entry.name] = StateTensor(
+                    shape: entry.shape,
+                    values: .int64(
+                        bytes.withUnsafeBytes {
+                            Array($0.bindMemory(to: Int64.self))
+                        }))
             }
         }
         return File(tensors: tensors, metadata: metadata)

@@ -59,7 +59,9 @@ public struct StateDict: Equatable {
     /// Entries whose names start with `prefix.`, with the prefix removed (`generator.model.0.weight` → `model.0.weight`).
     public func scoped(to prefix: String) -> StateDict {
         var result = StateDict()
-        for name in names where name.hasPrefix(prefix + ".") { result[String(name.dropFirst(prefix.count + 1))] = entries[name] }
+        for name in names where name.hasPrefix(prefix + ".") {
+            result[String(name.dropFirst(prefix.count + 1))] = entries[name]
+        }
         return result
     }
 

@@ -36,7 +36,8 @@ public struct ChannelLayout: Equatable {
 
     init(_ operation: String, _ shape: [Int]) throws {
         guard shape.count >= 2 else {
-            throw TensorError.shapeMismatch(operation: operation, detail: "expected (N, C, ...), got \(describe(shape))")
+            throw TensorError.shapeMismatch(
+                operation: operation, detail: "expected (N, C, ...), got \(describe(shape))")
         }
         self.init(batch: shape[0], channels: shape[1], spatial: shape.dropFirst(2).reduce(1, *))
     }
@@ -112,13 +113,16 @@ public protocol Backend: AnyObject {
     // MARK: Linear algebra and convolution
 
     /// c (m×n) = alpha · op(a) (m×k) · op(b) (k×n) + beta · c, row-major.
-    func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, _ a: Tensor, _ b: Tensor, beta: Float, _ c: Tensor)
+    func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, _ a: Tensor, _ b: Tensor, beta: Float,
+        _ c: Tensor)
     /// y = conv(x, w); `keepColumns` receives the unfolded input for the weight gradient, when given.
     func convolution(_ x: Tensor, _ w: Tensor, geometry: ConvGeometry, into y: Tensor, keepColumns: Storage?)
     /// dx = convᵀ(dy, w): conv's input gradient and ConvTranspose2d's forward pass.
     func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry: ConvGeometry, into dx: Tensor)
     /// dw from x (or the columns the forward pass kept) and dy.
-    func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry: ConvGeometry, into dw: Tensor, columns: Storage?)
+    func convolutionWeightGradient(
+        _ x: Tensor, _ dy: Tensor, geometry: ConvGeometry, into dw: Tensor, columns: Storage?)
     /// Floats of the unfolded input `keepColumns` needs for `batch` samples (0: this backend keeps none).
     func keptColumnsCount(geometry: ConvGeometry, batch: Int) -> Int
 
@@ -132,7 +136,8 @@ public protocol Backend: AnyObject {
     func batchNormGradientSums(_ dy: Tensor, _ x: Tensor, mean: [Float], layout: ChannelLayout) -> [Double]
     /// dx = scale[c] · (dy − meanDy[c] − x̂ · meanDyXhat[c]), x̂ = (x − mean[c]) · inverseStd[c].
     func batchNormInputGradient(
-        _ dy: Tensor, _ x: Tensor, mean: [Float], inverseStd: [Float], scale: [Float], meanDy: [Float], meanDyXhat: [Float],
+        _ dy: Tensor, _ x: Tensor, mean: [Float], inverseStd: [Float], scale: [Float], meanDy: [Float],
+        meanDyXhat: [Float],
         layout: ChannelLayout, into dx: Tensor)
 
     // MARK: Losses (means over all elements or rows, into a one-element y)

@@ -20,7 +20,9 @@ public final class CPUBackend: Backend {
     public func fill(_ y: Tensor, with value: Float) { y.pointer.update(repeating: value, count: y.count) }
     public func copy(_ x: Tensor, into y: Tensor) { y.pointer.update(from: x.pointer, count: y.count) }
     public func upload(_ host: UnsafePointer<Float>, into y: Tensor) { y.pointer.update(from: host, count: y.count) }
-    public func download(_ x: Tensor, into host: UnsafeMutablePointer<Float>) { host.update(from: x.pointer, count: x.count) }
+    public func download(_ x: Tensor, into host: UnsafeMutablePointer<Float>) {
+        host.update(from: x.pointer, count: x.count)
+    }
     public func synchronize() {}
 
     // MARK: Elementwise
@@ -72,7 +74,8 @@ public final class CPUBackend: Backend {
 
     // MARK: Channels
 
-    public func channels(_ operation: ChannelOperation, _ x: Tensor, _ v: Tensor, layout: ChannelLayout, into y: Tensor) {
+    public func channels(_ operation: ChannelOperation, _ x: Tensor, _ v: Tensor, layout: ChannelLayout, into y: Tensor)
+    {
         let (xp, yp, vp, s) = (x.pointer, y.pointer, v.pointer, layout.spatial)
         switch operation {
         case .add:
@@ -114,13 +117,16 @@ public final class CPUBackend: Backend {
 
     public func gatherRows(_ table: Tensor, indices: [Int], into y: Tensor) {
         let width = table.shape[1]
-        for (n, row) in indices.enumerated() { (y.pointer + n * width).update(from: table.pointer + row * width, count: width) }
+        for (n, row) in indices.enumerated() {
+            (y.pointer + n * width).update(from: table.pointer + row * width, count: width)
+        }
     }
 
     public func scatterAddRows(_ values: Tensor, indices: [Int], into y: Tensor) {
         let width = values.shape[1]
         for (n, row) in indices.enumerated() {
-            Kernels.add(y.pointer + row * width, values.pointer + n * width, into: y.pointer + row * width, count: width)
+            Kernels.add(
+                y.pointer + row * width, values.pointer + n * width, into: y.pointer + row * width, count: width)
         }
     }
 
@@ -130,19 +136,26 @@ public final class CPUBackend: Backend {
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, _ a: Tensor, _ b: Tensor, beta: Float,
         _ c: Tensor
     ) {
-        Kernels.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a.pointer, b.pointer, beta: beta, c.pointer)
+        Kernels.gemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a.pointer, b.pointer,
+            beta: beta, c.pointer)
     }
 
     public func convolution(_ x: Tensor, _ w: Tensor, geometry: ConvGeometry, into y: Tensor, keepColumns: Storage?) {
-        Kernels.convolution(x.pointer, w.pointer, batch: x.shape[0], geometry: geometry, into: y.pointer, keepColumns: keepColumns)
+        Kernels.convolution(
+            x.pointer, w.pointer, batch: x.shape[0], geometry: geometry, into: y.pointer, keepColumns: keepColumns)
     }
 
     public func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry: ConvGeometry, into dx: Tensor) {
-        Kernels.convolutionInputGradient(dy.pointer, w.pointer, batch: dy.shape[0], geometry: geometry, into: dx.pointer)
+        Kernels.convolutionInputGradient(
+            dy.pointer, w.pointer, batch: dy.shape[0], geometry: geometry, into: dx.pointer)
     }
 
-    public func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry: ConvGeometry, into dw: Tensor, columns: Storage?) {
-        Kernels.convolutionWeightGradient(x.pointer, dy.pointer, batch: x.shape[0], geometry: geometry, into: dw.pointer, columns: columns)
+    public func convolutionWeightGradient(
+        _ x: Tensor, _ dy: Tensor, geometry: ConvGeometry, into dw: Tensor, columns: Storage?
+    ) {
+        Kernels.convolutionWeightGradient(
+            x.pointer, dy.pointer, batch: x.shape[0], geometry: geometry, into: dw.pointer, columns: columns)
     }
 
     public func keptColumnsCount(geometry: ConvGeometry, batch: Int) -> Int {
@@ -193,7 +206,8 @@ public final class CPUBackend: Backend {
     }
 
     public func batchNormInputGradient(
-        _ dy: Tensor, _ x: Tensor, mean: [Float], inverseStd: [Float], scale: [Float], meanDy: [Float], meanDyXhat: [Float],
+        _ dy: Tensor, _ x: Tensor, mean: [Float], inverseStd: [Float], scale: [Float], meanDy: [Float],
+        meanDyXhat: [Float],
         layout: ChannelLayout, into dx: Tensor
     ) {
         let (xp, gp, dxp, s) = (x.pointer, dy.pointer, dx.pointer, layout.spatial)
@@ -214,7 +228,8 @@ public final class CPUBackend: Backend {
             let (pi, ti) = (p.pointer[i], t.pointer[i])
             guard pi >= 0, pi <= 1 else {
                 throw TensorError.invalidArgument(
-                    operation: "binaryCrossEntropy", detail: "input \(pi) is not a probability (does the model end in a Sigmoid?)")
+                    operation: "binaryCrossEntropy",
+                    detail: "input \(pi) is not a probability (does the model end in a Sigmoid?)")
             }
             let logP = Swift.max(Foundation.log(pi), -100), logNotP = Swift.max(Foundation.log(1 - pi), -100)
             total -= Double(ti * logP + (1 - ti) * logNotP)
@@ -224,7 +239,9 @@ public final class CPUBackend: Backend {
 
     public func binaryCrossEntropyGradient(_ p: Tensor, _ t: Tensor, _ g: Tensor, into dp: Tensor) {
         let factor = g.pointer[0] / Float(p.count)
-        Kernels.zip(p.pointer, t.pointer, into: dp.pointer, count: p.count) { p, t in factor * (p - t) / Swift.max((1 - p) * p, 1e-12) }
+        Kernels.zip(p.pointer, t.pointer, into: dp.pointer, count: p.count) { p, t in
+            factor * (p - t) / Swift.max((1 - p) * p, 1e-12)
+        }
     }
 
     public func binaryCrossEntropyWithLogits(_ x: Tensor, _ t: Tensor, into y: Tensor) {
@@ -267,7 +284,10 @@ public final class CPUBackend: Backend {
             let (x, p) = (logits.pointer + row * classes, y.pointer + row * classes)
             let top = (0..<classes).reduce(-Float.infinity) { Swift.max($0, x[$1]) }
             var sum: Float = 0
-            for c in 0..<classes { p[c] = Foundation.exp(x[c] - top); sum += p[c] }
+            for c in 0..<classes {
+                p[c] = Foundation.exp(x[c] - top)
+                sum += p[c]
+            }
             for c in 0..<classes { p[c] /= sum }
         }
     }

@@ -96,10 +96,12 @@ public func grad(
 ) throws -> [Tensor] {
     let seeds = try seeds ?? outputs.map { try Tensor.seed(for: $0, operation: "grad") }
     guard seeds.count == outputs.count else {
-        throw TensorError.invalidArgument(operation: "grad", detail: "\(seeds.count) seeds for \(outputs.count) outputs")
+        throw TensorError.invalidArgument(
+            operation: "grad", detail: "\(seeds.count) seeds for \(outputs.count) outputs")
     }
     for input in inputs where !input.requiresGrad {
-        throw TensorError.notDifferentiable(detail: "grad: an input of shape \(describe(input.shape)) does not require grad")
+        throw TensorError.notDifferentiable(
+            detail: "grad: an input of shape \(describe(input.shape)) does not require grad")
     }
     let found = try Autodiff.propagate(
         roots: Array(zip(outputs, seeds)), createGraph: createGraph, targets: inputs)
@@ -109,7 +111,9 @@ public func grad(
 }
 
 /// The single-output form of `grad(of:withRespectTo:seeds:createGraph:)`.
-public func grad(of output: Tensor, withRespectTo input: Tensor, seed: Tensor? = nil, createGraph: Bool = false)
+public func grad(
+    of output: Tensor, withRespectTo input: Tensor, seed: Tensor? = nil, createGraph: Bool = false
+)
     throws -> Tensor
 {
     try grad(of: [output], withRespectTo: [input], seeds: seed.map { [$0] }, createGraph: createGraph)[0]
@@ -153,7 +157,8 @@ enum Autodiff {
             var pendingUses: [ObjectIdentifier: Int] = [:]
             if leafFinished != nil {
                 for node in order {
-                    for (index, input) in node.inputs.enumerated() where node.needs(index) && input.gradientFunction == nil {
+                    for (index, input) in node.inputs.enumerated()
+                    where node.needs(index) && input.gradientFunction == nil {
                         pendingUses[ObjectIdentifier(input), default: 0] += 1
                     }
                 }
@@ -172,7 +177,8 @@ enum Autodiff {
                     try accumulate(inputGradient, into: input)
                 }
                 guard let leafFinished else { continue }
-                for (index, input) in node.inputs.enumerated() where node.needs(index) && input.gradientFunction == nil {
+                for (index, input) in node.inputs.enumerated() where node.needs(index) && input.gradientFunction == nil
+                {
                     let key = ObjectIdentifier(input)
                     pendingUses[key]! -= 1
                     if pendingUses[key] == 0, let (leaf, total) = leafGradients.removeValue(forKey: key) {

@@ -95,17 +95,25 @@ enum Derivatives {
             let needA = node.needs(0), needB = node.needs(1)
             switch (transposeA, transposeB) {
             case (false, false):  // dA = G·Bᵀ, dB = Aᵀ·G
-                return [needA ? try matmul(g, b, transposeB: true) : nil,
-                        needB ? try matmul(a, g, transposeA: true) : nil]
+                return [
+                    needA ? try matmul(g, b, transposeB: true) : nil,
+                    needB ? try matmul(a, g, transposeA: true) : nil,
+                ]
             case (false, true):  // C = A·Bᵀ: dA = G·B, dB = Gᵀ·A
-                return [needA ? try matmul(g, b) : nil,
-                        needB ? try matmul(g, a, transposeA: true) : nil]
+                return [
+                    needA ? try matmul(g, b) : nil,
+                    needB ? try matmul(g, a, transposeA: true) : nil,
+                ]
             case (true, false):  // C = Aᵀ·B: dA = B·Gᵀ, dB = A·G
-                return [needA ? try matmul(b, g, transposeB: true) : nil,
-                        needB ? try matmul(a, g) : nil]
+                return [
+                    needA ? try matmul(b, g, transposeB: true) : nil,
+                    needB ? try matmul(a, g) : nil,
+                ]
             case (true, true):  // C = Aᵀ·Bᵀ: dA = Bᵀ·Gᵀ, dB = Gᵀ·Aᵀ
-                return [needA ? try matmul(b, g, transposeA: true, transposeB: true) : nil,
-                        needB ? try matmul(g, a, transposeA: true, transposeB: true) : nil]
+                return [
+                    needA ? try matmul(b, g, transposeA: true, transposeB: true) : nil,
+                    needB ? try matmul(g, a, transposeA: true, transposeB: true) : nil,
+                ]
             }
         }
     }
@@ -215,7 +223,8 @@ enum Derivatives {
             var gradients: [Tensor?] = [nil]
             if saved.affine {
                 gradients += [
-                    try Tensor((0..<channels).map { Float(sums[channels + $0]) }, shape: [channels], backend: x.backend),
+                    try Tensor(
+                        (0..<channels).map { Float(sums[channels + $0]) }, shape: [channels], backend: x.backend),
                     try Tensor((0..<channels).map { Float(sums[$0]) }, shape: [channels], backend: x.backend),
                 ]
             }
@@ -246,7 +255,9 @@ enum Derivatives {
     /// d logits = g · (softmax(x) − onehot(y)) / N.
     static func ofSoftmaxCrossEntropy(_ labels: [Int]) -> BackwardRule {
         { g, node in
-            guard !GradientMode.isEnabled else { throw TensorError.noSecondDerivative(operation: "softmaxCrossEntropy") }
+            guard !GradientMode.isEnabled else {
+                throw TensorError.noSecondDerivative(operation: "softmaxCrossEntropy")
+            }
             let logits = node.inputs[0]
             let dx = logits.sibling(logits.shape)
             logits.backend.softmaxCrossEntropyGradient(logits, labels: labels, g, into: dx)
@@ -276,4 +287,3 @@ extension Node {
         return output
     }
 }
-

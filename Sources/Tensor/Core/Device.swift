@@ -11,7 +11,8 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
         case "cuda": self = .cuda(0)
         default:
             guard text.hasPrefix("cuda:"), let ordinal = Int(text.dropFirst(5)), ordinal >= 0 else {
-                throw TensorError.invalidArgument(operation: "device", detail: "'\(text)' is not a device: use cpu, cuda or cuda:N")
+                throw TensorError.invalidArgument(
+                    operation: "device", detail: "'\(text)' is not a device: use cpu, cuda or cuda:N")
             }
             self = .cuda(ordinal)
         }

@@ -127,7 +127,8 @@ public final class Tensor {
     /// Overwrites this tensor's values with `values` from the host (same count).
     public func assign(_ values: [Float]) throws {
         guard values.count == count else {
-            throw TensorError.shapeMismatch(operation: "assign", detail: "\(values.count) values into \(describe(shape))")
+            throw TensorError.shapeMismatch(
+                operation: "assign", detail: "\(values.count) values into \(describe(shape))")
         }
         values.withUnsafeBufferPointer { backend.upload($0.baseAddress!, into: self) }
     }

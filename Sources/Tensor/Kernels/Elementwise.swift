@@ -55,14 +55,22 @@ public enum Kernels {
         var partial = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         var i = 0
         while i + 8 <= count {
-            partial.0 += Double(x[i]); partial.1 += Double(x[i + 1])
-            partial.2 += Double(x[i + 2]); partial.3 += Double(x[i + 3])
-            partial.4 += Double(x[i + 4]); partial.5 += Double(x[i + 5])
-            partial.6 += Double(x[i + 6]); partial.7 += Double(x[i + 7])
+            partial.0 += Double(x[i])
+            partial.1 += Double(x[i + 1])
+            partial.2 += Double(x[i + 2])
+            partial.3 += Double(x[i + 3])
+            partial.4 += Double(x[i + 4])
+            partial.5 += Double(x[i + 5])
+            partial.6 += Double(x[i + 6])
+            partial.7 += Double(x[i + 7])
             i += 8
         }
-        var total = ((partial.0 + partial.1) + (partial.2 + partial.3)) + ((partial.4 + partial.5) + (partial.6 + partial.7))
-        while i < count { total += Double(x[i]); i += 1 }
+        var total =
+            ((partial.0 + partial.1) + (partial.2 + partial.3)) + ((partial.4 + partial.5) + (partial.6 + partial.7))
+        while i < count {
+            total += Double(x[i])
+            i += 1
+        }
         return total
     }
 

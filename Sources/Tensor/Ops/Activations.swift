@@ -35,7 +35,8 @@ extension Tensor {
 /// g where x > 0, slope · g elsewhere: the gradient of leakyRelu(x) for upstream g.
 func leakyReluGradient(_ g: Tensor, input x: Tensor, slope: Float) -> Tensor {
     let y = binary(.leakyReluGradient(slope: slope), g, x)
-    return Tensor.record(y, operation: "leakyReluGradient", inputs: [g, x], rule: Derivatives.ofLeakyReluGradient(slope))
+    return Tensor.record(
+        y, operation: "leakyReluGradient", inputs: [g, x], rule: Derivatives.ofLeakyReluGradient(slope))
 }
 
 /// g · (1 − y²): the gradient of tanh for upstream g, given the output y.

@@ -30,7 +30,8 @@ public func batchNorm(
     let layout = try ChannelLayout("batchNorm", x.shape)
     for parameter in [weight, bias].compactMap({ $0 }) where parameter.shape != [layout.channels] {
         throw TensorError.shapeMismatch(
-            operation: "batchNorm", detail: "affine parameter \(describe(parameter.shape)) for \(layout.channels) channels")
+            operation: "batchNorm",
+            detail: "affine parameter \(describe(parameter.shape)) for \(layout.channels) channels")
     }
     if let parameter = [weight, bias].compactMap({ $0 }).first { try Check.sameDevice("batchNorm", x, parameter) }
     let channels = layout.channels
@@ -40,7 +41,8 @@ public func batchNorm(
     let count = Int(sums[2 * channels].rounded())
     guard count > 1 else {
         throw TensorError.invalidArgument(
-            operation: "batchNorm", detail: "expected more than 1 value per channel when training, got input \(describe(x.shape))")
+            operation: "batchNorm",
+            detail: "expected more than 1 value per channel when training, got input \(describe(x.shape))")
     }
     let mean = (0..<channels).map { sums[$0] / Double(count) }
     let variance = (0..<channels).map { max(sums[channels + $0] / Double(count) - mean[$0] * mean[$0], 0) }
@@ -54,7 +56,8 @@ public func batchNorm(
     x.backend.batchNormApply(x, scale: scale, shift: shift, layout: layout, into: y)
     let inputs = [x] + [weight, bias].compactMap { $0 }
     let saved = BatchNormSaved(
-        mean: mean.map(Float.init), inverseStd: inverseStd, count: count, affine: weight != nil, completeSums: completeSums)
+        mean: mean.map(Float.init), inverseStd: inverseStd, count: count, affine: weight != nil,
+        completeSums: completeSums)
     Tensor.record(y, operation: "batchNorm", inputs: inputs, rule: Derivatives.ofBatchNorm(saved))
     return (y, BatchStatistics(mean: mean, variance: variance, count: count))
 }

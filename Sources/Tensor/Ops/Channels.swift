@@ -4,7 +4,8 @@
 private func checkChannelVector(_ operation: String, _ v: Tensor, _ layout: ChannelLayout) throws {
     guard v.shape == [layout.channels] else {
         throw TensorError.shapeMismatch(
-            operation: operation, detail: "expected a vector of \(layout.channels) channel values, got \(describe(v.shape))")
+            operation: operation,
+            detail: "expected a vector of \(layout.channels) channel values, got \(describe(v.shape))")
     }
 }
 

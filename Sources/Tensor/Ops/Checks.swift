@@ -13,7 +13,8 @@ enum Check {
         guard let first = tensors.first else { return }
         for tensor in tensors where tensor.storage.backend !== first.storage.backend {
             throw TensorError.invalidArgument(
-                operation: operation, detail: "operands on \(first.device) and \(tensor.device): move them to one device first")
+                operation: operation,
+                detail: "operands on \(first.device) and \(tensor.device): move them to one device first")
         }
     }
 
@@ -25,7 +26,8 @@ enum Check {
 
     static func scalar(_ operation: String, _ x: Tensor) throws {
         guard x.count == 1 else {
-            throw TensorError.shapeMismatch(operation: operation, detail: "expected one element, got \(describe(x.shape))")
+            throw TensorError.shapeMismatch(
+                operation: operation, detail: "expected one element, got \(describe(x.shape))")
         }
     }
 }

@@ -2,25 +2,32 @@
 // (which is also ConvTranspose2d's forward pass) and its weight gradient. Each one's derivative is
 // written with the three of them, so gradients of gradients (WGAN-GP) pass through conv layers.
 
-private func convolutionGeometry(_ operation: String, input x: Tensor, weight w: Tensor, stride: Int, padding: Int)
+private func convolutionGeometry(
+    _ operation: String, input x: Tensor, weight w: Tensor, stride: Int, padding: Int
+)
     throws -> ConvGeometry
 {
     try Check.rank(operation, x, [4], "an image batch (N, C, H, W)")
     try Check.rank(operation, w, [4], "a weight (O, C, k, k)")
     guard w.shape[2] == w.shape[3], stride >= 1, padding >= 0 else {
         throw TensorError.invalidArgument(
-            operation: operation, detail: "needs a square kernel, stride ≥ 1 and padding ≥ 0 (weight \(describe(w.shape)))")
+            operation: operation,
+            detail: "needs a square kernel, stride ≥ 1 and padding ≥ 0 (weight \(describe(w.shape)))")
     }
     try Check.sameDevice(operation, x, w)
     guard x.shape[1] == w.shape[1] else {
         throw TensorError.shapeMismatch(
-            operation: operation, detail: "input \(describe(x.shape)) has \(x.shape[1]) channels, weight \(describe(w.shape)) expects \(w.shape[1])")
+            operation: operation,
+            detail:
+                "input \(describe(x.shape)) has \(x.shape[1]) channels, weight \(describe(w.shape)) expects \(w.shape[1])"
+        )
     }
     let g = ConvGeometry(
         inputChannels: w.shape[1], outputChannels: w.shape[0], inputHeight: x.shape[2], inputWidth: x.shape[3],
         kernel: w.shape[2], stride: stride, padding: padding)
     guard g.outputHeight >= 1, g.outputWidth >= 1, x.shape[2] + 2 * padding >= g.kernel else {
-        throw TensorError.shapeMismatch(operation: operation, detail: "input \(describe(x.shape)) is smaller than the kernel")
+        throw TensorError.shapeMismatch(
+            operation: operation, detail: "input \(describe(x.shape)) is smaller than the kernel")
     }
     return g
 }
@@ -42,14 +49,17 @@ public func convTranspose2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: 
     guard x.shape[1] == w.shape[0] else {
         throw TensorError.shapeMismatch(
             operation: "convTranspose2d",
-            detail: "input \(describe(x.shape)) has \(x.shape[1]) channels, weight \(describe(w.shape)) expects \(w.shape[0])")
+            detail:
+                "input \(describe(x.shape)) has \(x.shape[1]) channels, weight \(describe(w.shape)) expects \(w.shape[0])"
+        )
     }
     let k = w.shape[2]
     let outH = (x.shape[2] - 1) * stride - 2 * padding + k
     let outW = (x.shape[3] - 1) * stride - 2 * padding + k
     guard w.shape[3] == k, stride >= 1, padding >= 0, outH >= 1, outW >= 1 else {
         throw TensorError.invalidArgument(
-            operation: "convTranspose2d", detail: "input \(describe(x.shape)) and weight \(describe(w.shape)) give no output")
+            operation: "convTranspose2d",
+            detail: "input \(describe(x.shape)) and weight \(describe(w.shape)) give no output")
     }
     // The convolution that maps the transposed conv's output back to its input.
     let g = ConvGeometry(

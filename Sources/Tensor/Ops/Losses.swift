@@ -26,11 +26,13 @@ public func softmaxCrossEntropy(_ logits: Tensor, labels: [Int]) throws -> Tenso
     let (n, classes) = (logits.shape[0], logits.shape[1])
     guard labels.count == n, labels.allSatisfy({ (0..<classes).contains($0) }) else {
         throw TensorError.invalidArgument(
-            operation: "softmaxCrossEntropy", detail: "need \(n) labels in 0..<\(classes), got \(labels.count): \(labels.prefix(8))")
+            operation: "softmaxCrossEntropy",
+            detail: "need \(n) labels in 0..<\(classes), got \(labels.count): \(labels.prefix(8))")
     }
     let y = logits.sibling([])
     logits.backend.softmaxCrossEntropy(logits, labels: labels, into: y)
-    return Tensor.record(y, operation: "softmaxCrossEntropy", inputs: [logits], rule: Derivatives.ofSoftmaxCrossEntropy(labels))
+    return Tensor.record(
+        y, operation: "softmaxCrossEntropy", inputs: [logits], rule: Derivatives.ofSoftmaxCrossEntropy(labels))
 }
 
 /// Softmax probabilities of logits `(N, C)`, row by row (not recorded: for evaluation).

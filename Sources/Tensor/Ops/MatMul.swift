@@ -7,11 +7,14 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     guard k == kb else {
         throw TensorError.shapeMismatch(
             operation: "matmul",
-            detail: "\(describe(a.shape))\(transposeA ? "ᵀ" : "") · \(describe(b.shape))\(transposeB ? "ᵀ" : ""): inner sizes \(k) and \(kb) differ")
+            detail:
+                "\(describe(a.shape))\(transposeA ? "ᵀ" : "") · \(describe(b.shape))\(transposeB ? "ᵀ" : ""): inner sizes \(k) and \(kb) differ"
+        )
     }
     try Check.sameDevice("matmul", a, b)
     let y = a.sibling([m, n])
     a.backend.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, b, beta: 0, y)
     return Tensor.record(
-        y, operation: "matmul", inputs: [a, b], rule: Derivatives.ofMatmul(transposeA: transposeA, transposeB: transposeB))
+        y, operation: "matmul", inputs: [a, b],
+        rule: Derivatives.ofMatmul(transposeA: transposeA, transposeB: transposeB))
 }

@@ -7,7 +7,8 @@ extension Tensor {
         if inferred.count == 1, known > 0, count % known == 0 { resolved[inferred[0]] = count / known }
         guard inferred.count <= 1, resolved.allSatisfy({ $0 >= 0 }), resolved.reduce(1, *) == count else {
             throw TensorError.shapeMismatch(
-                operation: "reshape", detail: "\(describe(shape)) (\(count) values) cannot become \(describe(newShape))")
+                operation: "reshape", detail: "\(describe(shape)) (\(count) values) cannot become \(describe(newShape))"
+            )
         }
         let y = Tensor(shape: resolved, storage: storage, offset: offset)
         return Tensor.record(y, operation: "reshape", inputs: [self], rule: Derivatives.ofReshape(shape))
@@ -29,7 +30,8 @@ extension Tensor {
         var outShape = shape
         outShape[1] = range.count
         let y = sibling(outShape)
-        backend.copyChannels(self, into: y, batch: layout.batch, spatial: layout.spatial, offset: range.lowerBound, toward: false)
+        backend.copyChannels(
+            self, into: y, batch: layout.batch, spatial: layout.spatial, offset: range.lowerBound, toward: false)
         return Tensor.record(
             y, operation: "narrow", inputs: [self], rule: Derivatives.ofNarrow(range, channels: layout.channels))
     }
@@ -43,7 +45,8 @@ extension Tensor {
         backend.fill(y, with: 0)
         backend.copyChannels(self, into: y, batch: layout.batch, spatial: layout.spatial, offset: before, toward: true)
         return Tensor.record(
-            y, operation: "padChannels", inputs: [self], rule: Derivatives.ofPadChannels(before..<(before + layout.channels)))
+            y, operation: "padChannels", inputs: [self],
+            rule: Derivatives.ofPadChannels(before..<(before + layout.channels)))
     }
 }
 
@@ -57,7 +60,8 @@ public func concatChannels(_ parts: [Tensor]) throws -> Tensor {
     for (part, layout) in zip(parts, layouts)
     where layout.batch != layouts[0].batch || part.shape.dropFirst(2) != first.shape.dropFirst(2) {
         throw TensorError.shapeMismatch(
-            operation: "concat", detail: "\(describe(part.shape)) does not match \(describe(first.shape)) outside axis 1")
+            operation: "concat",
+            detail: "\(describe(part.shape)) does not match \(describe(first.shape)) outside axis 1")
     }
     for part in parts { try Check.sameDevice("concat", first, part) }
     var outShape = first.shape

@@ -47,7 +47,8 @@ public final class RandomGenerator {
             let key = (UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
             let counter = (
                 UInt32(truncatingIfNeeded: index), UInt32(truncatingIfNeeded: index >> 32),
-                UInt32(truncatingIfNeeded: stream), UInt32(truncatingIfNeeded: stream >> 32))
+                UInt32(truncatingIfNeeded: stream), UInt32(truncatingIfNeeded: stream >> 32)
+            )
             let b = Philox.block(key: key, counter: counter)
             buffered = [b.3, b.2, b.1, b.0]
             index += 1

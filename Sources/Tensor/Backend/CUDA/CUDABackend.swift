@@ -40,25 +40,35 @@ final class CUDABackend: Backend {
         device = .cuda(ordinal)
         var error = [CChar](repeating: 0, count: 512)
         var driver = SwiftGANDriver()
-        guard swiftgan_load_driver(&driver, &error, error.count) == 0 else { throw CUDAError.unavailable(String(cString: error)) }
+        guard swiftgan_load_driver(&driver, &error, error.count) == 0 else {
+            throw CUDAError.unavailable(String(cString: error))
+        }
         self.driver = driver
         func check(_ status: CUresult, _ call: String) throws {
             guard status != 0 else { return }
             throw CUDAError.call(call, code: status, message: Self.message(driver, status))
         }
         let initialized = driver.cuInit(0)
-        guard initialized != 100 else { throw CUDAError.unavailable("the NVIDIA driver reports no CUDA-capable GPU") }  // CUDA_ERROR_NO_DEVICE
+        let noDevice: CUresult = 100  // CUDA_ERROR_NO_DEVICE
+        guard initialized != noDevice else {
+            throw CUDAError.unavailable("the NVIDIA driver reports no CUDA-capable GPU")
+        }
         try check(initialized, "cuInit")
         var count: Int32 = 0
         try check(driver.cuDeviceGetCount(&count), "cuDeviceGetCount")
         guard ordinal < count else {
-            throw CUDAError.unavailable("device cuda:\(ordinal) does not exist (this machine has \(count) GPU\(count == 1 ? "" : "s"))")
+            throw CUDAError.unavailable(
+                "device cuda:\(ordinal) does not exist (this machine has \(count) GPU\(count == 1 ? "" : "s"))")
         }
         var handle: CUdevice = 0
         try check(driver.cuDeviceGet(&handle, Int32(ordinal)), "cuDeviceGet")
         var major: Int32 = 0, minor: Int32 = 0
-        try check(driver.cuDeviceGetAttribute(&major, Int32(SWIFTGAN_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR), handle), "cuDeviceGetAttribute")
-        try check(driver.cuDeviceGetAttribute(&minor, Int32(SWIFTGAN_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR), handle), "cuDeviceGetAttribute")
+        try check(
+            driver.cuDeviceGetAttribute(&major, Int32(SWIFTGAN_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR), handle),
+            "cuDeviceGetAttribute")
+        try check(
+            driver.cuDeviceGetAttribute(&minor, Int32(SWIFTGAN_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR), handle),
+            "cuDeviceGetAttribute")
         architecture = Int(major * 10 + minor)
         var nameBuffer = [CChar](repeating: 0, count: 256)
         _ = driver.cuDeviceGetName(&nameBuffer, Int32(nameBuffer.count), handle)
@@ -69,11 +79,15 @@ final class CUDABackend: Backend {
         try check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
 
         var cublas = SwiftGANCuBLAS()
-        guard swiftgan_load_cublas(&cublas, nil, &error, error.count) == 0 else { throw CUDAError.unavailable(String(cString: error)) }
+        guard swiftgan_load_cublas(&cublas, nil, &error, error.count) == 0 else {
+            throw CUDAError.unavailable(String(cString: error))
+        }
         self.cublas = cublas
         var blas: cublasHandle_t?
         let created = cublas.cublasCreate(&blas)
-        guard created == 0, let blas else { throw CUDAError.call("cublasCreate", code: created, message: "cuBLAS could not start") }
+        guard created == 0, let blas else {
+            throw CUDAError.call("cublasCreate", code: created, message: "cuBLAS could not start")
+        }
         blasHandle = blas
 
         let ptx = try CUDACompiler().ptx(architecture: architecture)
@@ -82,7 +96,9 @@ final class CUDABackend: Backend {
         var functions: [CUDAKernel: CUfunction] = [:]
         for kernel in CUDAKernel.allCases {
             var function: CUfunction?
-            try check(driver.cuModuleGetFunction(&function, module, kernel.rawValue), "cuModuleGetFunction(\(kernel.rawValue))")
+            try check(
+                driver.cuModuleGetFunction(&function, module, kernel.rawValue),
+                "cuModuleGetFunction(\(kernel.rawValue))")
             functions[kernel] = function
         }
         self.functions = functions
@@ -151,7 +167,9 @@ final class CUDABackend: Backend {
 
     func synchronize() throws {
         let status = driver.cuCtxSynchronize()
-        guard status == 0 else { throw CUDAError.call("cuCtxSynchronize", code: status, message: Self.message(driver, status)) }
+        guard status == 0 else {
+            throw CUDAError.call("cuCtxSynchronize", code: status, message: Self.message(driver, status))
+        }
     }
 
     private func address(_ x: Tensor) -> CUdeviceptr { CUdeviceptr(x.storage.address) + CUdeviceptr(x.offset * 4) }
@@ -201,8 +219,9 @@ final class CUDABackend: Backend {
         let threads = blocks == nil ? 256 : CUDAKernels.reductionThreads
         let grid = blocks ?? min(max((count + threads - 1) / threads, 1), 65535)
         guard grid > 0 else { return }
-        precondition(String(arguments.map(\.kind)) == kernel.parameters,
-                     "\(kernel.rawValue) takes (\(kernel.parameters)), launched with (\(String(arguments.map(\.kind))))")
+        precondition(
+            String(arguments.map(\.kind)) == kernel.parameters,
+            "\(kernel.rawValue) takes (\(kernel.parameters)), launched with (\(String(arguments.map(\.kind))))")
         var slots: [UInt64] = arguments.map { argument in
             switch argument {
             case let .tensor(t): address(t)
@@ -212,9 +231,12 @@ final class CUDABackend: Backend {
             }
         }
         let status = slots.withUnsafeMutableBufferPointer { buffer in
-            var parameters: [UnsafeMutableRawPointer?] = (0..<buffer.count).map { UnsafeMutableRawPointer(buffer.baseAddress! + $0) }
+            var parameters: [UnsafeMutableRawPointer?] = (0..<buffer.count).map {
+                UnsafeMutableRawPointer(buffer.baseAddress! + $0)
+            }
             return parameters.withUnsafeMutableBufferPointer {
-                driver.cuLaunchKernel(functions[kernel]!, UInt32(grid), 1, 1, UInt32(threads), 1, 1, 0, nil, $0.baseAddress, nil)
+                driver.cuLaunchKernel(
+                    functions[kernel]!, UInt32(grid), 1, 1, UInt32(threads), 1, 1, 0, nil, $0.baseAddress, nil)
             }
         }
         check(status, "cuLaunchKernel(\(kernel.rawValue))")
@@ -248,7 +270,8 @@ final class CUDABackend: Backend {
             case .tanhGradient: (5, 0)
             case .sigmoidGradient: (6, 0)
             }
-        launch(.binary, count: a.count, [.int32(code), .float(slope), .tensor(a), .tensor(b), .tensor(y), .int(a.count)])
+        launch(
+            .binary, count: a.count, [.int32(code), .float(slope), .tensor(a), .tensor(b), .tensor(y), .int(a.count)])
     }
 
     func divide(_ x: Tensor, byScalar s: Tensor, into y: Tensor) {
@@ -272,37 +295,51 @@ final class CUDABackend: Backend {
     // MARK: Channels
 
     func channels(_ operation: ChannelOperation, _ x: Tensor, _ v: Tensor, layout: ChannelLayout, into y: Tensor) {
-        launch(.channels, count: x.count, [
-            .int32(operation == .add ? 0 : 1), .tensor(x), .tensor(v), .tensor(y), .int(layout.channels), .int(layout.spatial), .int(x.count),
-        ])
+        launch(
+            .channels, count: x.count,
+            [
+                .int32(operation == .add ? 0 : 1), .tensor(x), .tensor(v), .tensor(y), .int(layout.channels),
+                .int(layout.spatial), .int(x.count),
+            ])
     }
 
     func sumChannels(_ x: Tensor, layout: ChannelLayout, into y: Tensor) {
-        launch(.sumChannels, blocks: layout.channels, [.tensor(x), .int(layout.batch), .int(layout.channels), .int(layout.spatial), .tensor(y)])
+        launch(
+            .sumChannels, blocks: layout.channels,
+            [.tensor(x), .int(layout.batch), .int(layout.channels), .int(layout.spatial), .tensor(y)])
     }
 
     func expandChannels(_ v: Tensor, layout: ChannelLayout, into y: Tensor) {
-        launch(.expandChannels, count: y.count, [.tensor(v), .tensor(y), .int(layout.channels), .int(layout.spatial), .int(y.count)])
+        launch(
+            .expandChannels, count: y.count,
+            [.tensor(v), .tensor(y), .int(layout.channels), .int(layout.spatial), .int(y.count)])
     }
 
     func copyChannels(_ x: Tensor, into y: Tensor, batch: Int, spatial: Int, offset: Int, toward: Bool) {
         let plane = max(batch * spatial, 1)
         let moved = toward ? x.count : y.count
-        launch(.copyChannels, count: moved, [
-            .tensor(x), .tensor(y), .int(batch), .int(spatial), .int(x.count / plane), .int(y.count / plane), .int(offset), .int32(toward ? 1 : 0),
-        ])
+        launch(
+            .copyChannels, count: moved,
+            [
+                .tensor(x), .tensor(y), .int(batch), .int(spatial), .int(x.count / plane), .int(y.count / plane),
+                .int(offset), .int32(toward ? 1 : 0),
+            ])
     }
 
     func gatherRows(_ table: Tensor, indices: [Int], into y: Tensor) {
         let rows = temporary(indices)
-        launch(.gatherRows, count: y.count, [.tensor(table), .tensor(rows), .tensor(y), .int(table.shape[1]), .int(y.count)])
+        launch(
+            .gatherRows, count: y.count,
+            [.tensor(table), .tensor(rows), .tensor(y), .int(table.shape[1]), .int(y.count)])
     }
 
     func scatterAddRows(_ values: Tensor, indices: [Int], into y: Tensor) {
         let rows = temporary(indices)
-        launch(.scatterAddRows, count: y.count, [
-            .tensor(values), .tensor(rows), .int(indices.count), .tensor(y), .int(values.shape[1]), .int(y.count),
-        ])
+        launch(
+            .scatterAddRows, count: y.count,
+            [
+                .tensor(values), .tensor(rows), .int(indices.count), .tensor(y), .int(values.shape[1]), .int(y.count),
+            ])
     }
 
     // MARK: Linear algebra and convolution
@@ -341,34 +378,47 @@ final class CUDABackend: Backend {
     func convolution(_ x: Tensor, _ w: Tensor, geometry g: ConvGeometry, into y: Tensor, keepColumns: Storage?) {
         let batch = x.shape[0]
         if g.coversWholeInput {  // y (N, O) = x (N, C·k·k) · wᵀ
-            return gemm(transposeA: false, transposeB: true, m: batch, n: g.outputChannels, k: g.patchSize, alpha: 1, x, w, beta: 0, y)
+            return gemm(
+                transposeA: false, transposeB: true, m: batch, n: g.outputChannels, k: g.patchSize, alpha: 1, x, w,
+                beta: 0, y)
         }
         let positions = batch * g.outputPlane
-        let columns = keepColumns.map { Tensor(shape: [g.patchSize * positions], storage: $0) }
+        let columns =
+            keepColumns.map { Tensor(shape: [g.patchSize * positions], storage: $0) }
             ?? Tensor(uninitialized: [g.patchSize * positions], backend: self)  // (C·k·k, N·OH·OW)
         let product = Tensor(uninitialized: [g.outputChannels * positions], backend: self)  // (O, N·OH·OW)
         im2col(x, batch: batch, geometry: g, into: columns)
-        gemm(transposeA: false, transposeB: false, m: g.outputChannels, n: positions, k: g.patchSize, alpha: 1, w, columns, beta: 0, product)
+        gemm(
+            transposeA: false, transposeB: false, m: g.outputChannels, n: positions, k: g.patchSize, alpha: 1, w,
+            columns, beta: 0, product)
         swapOuterAxes(product, a: g.outputChannels, b: batch, s: g.outputPlane, into: y)
     }
 
     func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry g: ConvGeometry, into dx: Tensor) {
         let batch = dy.shape[0]
         if g.coversWholeInput {  // dx (N, C·k·k) = dy (N, O) · w
-            return gemm(transposeA: false, transposeB: false, m: batch, n: g.patchSize, k: g.outputChannels, alpha: 1, dy, w, beta: 0, dx)
+            return gemm(
+                transposeA: false, transposeB: false, m: batch, n: g.patchSize, k: g.outputChannels, alpha: 1, dy, w,
+                beta: 0, dx)
         }
         let positions = batch * g.outputPlane
         let gathered = Tensor(uninitialized: [g.outputChannels * positions], backend: self)  // (O, N·OH·OW)
         let columns = Tensor(uninitialized: [g.patchSize * positions], backend: self)  // (C·k·k, N·OH·OW)
         swapOuterAxes(dy, a: batch, b: g.outputChannels, s: g.outputPlane, into: gathered)
-        gemm(transposeA: true, transposeB: false, m: g.patchSize, n: positions, k: g.outputChannels, alpha: 1, w, gathered, beta: 0, columns)
+        gemm(
+            transposeA: true, transposeB: false, m: g.patchSize, n: positions, k: g.outputChannels, alpha: 1, w,
+            gathered, beta: 0, columns)
         launch(.col2im, count: dx.count, [.tensor(columns), .tensor(dx)] + geometryArguments(g, batch: batch))
     }
 
-    func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry g: ConvGeometry, into dw: Tensor, columns kept: Storage?) {
+    func convolutionWeightGradient(
+        _ x: Tensor, _ dy: Tensor, geometry g: ConvGeometry, into dw: Tensor, columns kept: Storage?
+    ) {
         let batch = x.shape[0]
         if g.coversWholeInput {  // dw (O, C·k·k) = dyᵀ (O, N) · x (N, C·k·k)
-            return gemm(transposeA: true, transposeB: false, m: g.outputChannels, n: g.patchSize, k: batch, alpha: 1, dy, x, beta: 0, dw)
+            return gemm(
+                transposeA: true, transposeB: false, m: g.outputChannels, n: g.patchSize, k: batch, alpha: 1, dy, x,
+                beta: 0, dw)
         }
         let positions = batch * g.outputPlane
         let gathered = Tensor(uninitialized: [g.outputChannels * positions], backend: self)  // (O, N·OH·OW)
@@ -380,7 +430,9 @@ final class CUDABackend: Backend {
             im2col(x, batch: batch, geometry: g, into: columns)
         }
         swapOuterAxes(dy, a: batch, b: g.outputChannels, s: g.outputPlane, into: gathered)
-        gemm(transposeA: false, transposeB: true, m: g.outputChannels, n: g.patchSize, k: positions, alpha: 1, gathered, columns, beta: 0, dw)
+        gemm(
+            transposeA: false, transposeB: true, m: g.outputChannels, n: g.patchSize, k: positions, alpha: 1, gathered,
+            columns, beta: 0, dw)
     }
 
     func keptColumnsCount(geometry: ConvGeometry, batch: Int) -> Int {
@@ -389,32 +441,44 @@ final class CUDABackend: Backend {
 
     // MARK: Batch norm
 
-    private func layoutArguments(_ layout: ChannelLayout) -> [Argument] { [.int(layout.batch), .int(layout.channels), .int(layout.spatial)] }
+    private func layoutArguments(_ layout: ChannelLayout) -> [Argument] {
+        [.int(layout.batch), .int(layout.channels), .int(layout.spatial)]
+    }
 
     func batchNormSums(_ x: Tensor, layout: ChannelLayout) -> [Double] {
-        doubles(2 * layout.channels) { launch(.batchNormSums, blocks: layout.channels, [.tensor(x)] + layoutArguments(layout) + [.tensor($0)]) }
+        doubles(2 * layout.channels) {
+            launch(.batchNormSums, blocks: layout.channels, [.tensor(x)] + layoutArguments(layout) + [.tensor($0)])
+        }
     }
 
     func batchNormApply(_ x: Tensor, scale: [Float], shift: [Float], layout: ChannelLayout, into y: Tensor) {
         let parameters = temporary(scale + shift)
-        launch(.batchNormApply, count: x.count, [.tensor(x), .tensor(parameters), .tensor(y), .int(layout.channels), .int(layout.spatial), .int(x.count)])
+        launch(
+            .batchNormApply, count: x.count,
+            [.tensor(x), .tensor(parameters), .tensor(y), .int(layout.channels), .int(layout.spatial), .int(x.count)])
     }
 
     func batchNormGradientSums(_ dy: Tensor, _ x: Tensor, mean: [Float], layout: ChannelLayout) -> [Double] {
         let means = temporary(mean)
         return doubles(2 * layout.channels) {
-            launch(.batchNormGradientSums, blocks: layout.channels, [.tensor(dy), .tensor(x), .tensor(means)] + layoutArguments(layout) + [.tensor($0)])
+            launch(
+                .batchNormGradientSums, blocks: layout.channels,
+                [.tensor(dy), .tensor(x), .tensor(means)] + layoutArguments(layout) + [.tensor($0)])
         }
     }
 
     func batchNormInputGradient(
-        _ dy: Tensor, _ x: Tensor, mean: [Float], inverseStd: [Float], scale: [Float], meanDy: [Float], meanDyXhat: [Float],
+        _ dy: Tensor, _ x: Tensor, mean: [Float], inverseStd: [Float], scale: [Float], meanDy: [Float],
+        meanDyXhat: [Float],
         layout: ChannelLayout, into dx: Tensor
     ) {
         let parameters = temporary(mean + inverseStd + scale + meanDy + meanDyXhat)
-        launch(.batchNormInputGradient, count: x.count, [
-            .tensor(dy), .tensor(x), .tensor(parameters), .tensor(dx), .int(layout.channels), .int(layout.spatial), .int(x.count),
-        ])
+        launch(
+            .batchNormInputGradient, count: x.count,
+            [
+                .tensor(dy), .tensor(x), .tensor(parameters), .tensor(dx), .int(layout.channels), .int(layout.spatial),
+                .int(x.count),
+            ])
     }
 
     // MARK: Losses
@@ -426,7 +490,9 @@ final class CUDABackend: Backend {
     }
 
     func binaryCrossEntropyGradient(_ p: Tensor, _ t: Tensor, _ g: Tensor, into dp: Tensor) {
-        launch(.binaryCrossEntropyGradient, count: p.count, [.tensor(p), .tensor(t), .tensor(g), .tensor(dp), .int(p.count)])
+        launch(
+            .binaryCrossEntropyGradient, count: p.count,
+            [.tensor(p), .tensor(t), .tensor(g), .tensor(dp), .int(p.count)])
     }
 
     func binaryCrossEntropyWithLogits(_ x: Tensor, _ t: Tensor, into y: Tensor) {
@@ -434,23 +500,31 @@ final class CUDABackend: Backend {
     }
 
     func binaryCrossEntropyWithLogitsGradient(_ x: Tensor, _ t: Tensor, _ g: Tensor, into dx: Tensor) {
-        launch(.binaryCrossEntropyWithLogitsGradient, count: x.count, [.tensor(x), .tensor(t), .tensor(g), .tensor(dx), .int(x.count)])
+        launch(
+            .binaryCrossEntropyWithLogitsGradient, count: x.count,
+            [.tensor(x), .tensor(t), .tensor(g), .tensor(dx), .int(x.count)])
     }
 
     func softmaxCrossEntropy(_ logits: Tensor, labels: [Int], into y: Tensor) {
         let rows = temporary(labels)
-        launch(.softmaxCrossEntropy, blocks: 1, [.tensor(logits), .tensor(rows), .int(logits.shape[0]), .int(logits.shape[1]), .tensor(y)])
+        launch(
+            .softmaxCrossEntropy, blocks: 1,
+            [.tensor(logits), .tensor(rows), .int(logits.shape[0]), .int(logits.shape[1]), .tensor(y)])
     }
 
     func softmaxCrossEntropyGradient(_ logits: Tensor, labels: [Int], _ g: Tensor, into dx: Tensor) {
         let rows = temporary(labels)
-        launch(.softmaxCrossEntropyGradient, count: logits.shape[0], [
-            .tensor(logits), .tensor(rows), .tensor(g), .tensor(dx), .int(logits.shape[0]), .int(logits.shape[1]),
-        ])
+        launch(
+            .softmaxCrossEntropyGradient, count: logits.shape[0],
+            [
+                .tensor(logits), .tensor(rows), .tensor(g), .tensor(dx), .int(logits.shape[0]), .int(logits.shape[1]),
+            ])
     }
 
     func softmax(_ logits: Tensor, into y: Tensor) {
-        launch(.softmax, count: logits.shape[0], [.tensor(logits), .tensor(y), .int(logits.shape[0]), .int(logits.shape[1])])
+        launch(
+            .softmax, count: logits.shape[0],
+            [.tensor(logits), .tensor(y), .int(logits.shape[0]), .int(logits.shape[1])])
     }
 
     // MARK: Optimisers
@@ -458,12 +532,20 @@ final class CUDABackend: Backend {
     func update(_ rule: OptimizerUpdate, parameters p: Tensor, gradients g: Tensor, state: [Tensor]) {
         switch rule {
         case let .adam(stepSize, beta1, beta2, epsilon, decay, correction2Root):
-            launch(.adam, count: p.count, [
-                .tensor(p), .tensor(g), .tensor(state[0]), .tensor(state[1]), .int(p.count), .float(stepSize), .float(beta1),
-                .float(beta2), .float(epsilon), .float(decay), .float(correction2Root),
-            ])
+            launch(
+                .adam, count: p.count,
+                [
+                    .tensor(p), .tensor(g), .tensor(state[0]), .tensor(state[1]), .int(p.count), .float(stepSize),
+                    .float(beta1),
+                    .float(beta2), .float(epsilon), .float(decay), .float(correction2Root),
+                ])
         case let .rmsprop(rate, alpha, epsilon):
-            launch(.rmsprop, count: p.count, [.tensor(p), .tensor(g), .tensor(state[0]), .int(p.count), .float(rate), .float(alpha), .float(epsilon)])
+            launch(
+                .rmsprop, count: p.count,
+                [
+                    .tensor(p), .tensor(g), .tensor(state[0]), .int(p.count), .float(rate), .float(alpha),
+                    .float(epsilon),
+                ])
         case let .sgd(rate):
             launch(.sgd, count: p.count, [.tensor(p), .tensor(g), .int(p.count), .float(rate)])
         }

@@ -36,7 +36,7 @@ public struct CUDACompiler {
         defer { _ = api.nvrtcDestroyProgram(&program) }
         let options = ["--gpu-architecture=compute_\(architecture)", "--std=c++17"]
         let pointers = options.map { strdup($0) }
-        defer { pointers.forEach { free($0) } }
+        defer { for pointer in pointers { free(pointer) } }
         let status = pointers.map { UnsafePointer($0) }.withUnsafeBufferPointer {
             api.nvrtcCompileProgram(program, Int32(options.count), $0.baseAddress)
         }
@@ -53,7 +53,8 @@ public struct CUDACompiler {
         var ptx = [CChar](repeating: 0, count: size)
         try check(api.nvrtcGetPTX(program, &ptx), "nvrtcGetPTX")
         if useCache {
-            try? FileManager.default.createDirectory(at: cache.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(
+                at: cache.deletingLastPathComponent(), withIntermediateDirectories: true)
             try? Data(ptx.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }).write(to: cache, options: .atomic)
         }
         return ptx
@@ -61,15 +62,19 @@ public struct CUDACompiler {
 
     private func check(_ status: nvrtcResult, _ call: String) throws {
         guard status != 0 else { return }
-        throw CUDAError.call(call, code: status, message: api.nvrtcGetErrorString(status).map { String(cString: $0) } ?? "unknown error")
+        throw CUDAError.call(
+            call, code: status, message: api.nvrtcGetErrorString(status).map { String(cString: $0) } ?? "unknown error")
     }
 
     static func cacheURL(source: String, architecture: Int, version: (major: Int, minor: Int)) -> URL {
         // FNV-1a of the source: a stable key across processes (Swift's hashValue is seeded per process).
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in source.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
+        let base =
+            ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return base.appendingPathComponent("swiftgan/cuda/kernels-\(String(hash, radix: 16))-sm\(architecture)-nvrtc\(version.major).\(version.minor).ptx")
+        return base.appendingPathComponent(
+            "swiftgan/cuda/kernels-\(String(hash, radix: 16))-sm\(architecture)-nvrtc\(version.major).\(version.minor).ptx"
+        )
     }
 }
