@@ -70,18 +70,7 @@ final class DistributedTrainingTests: XCTestCase {
     func updateDifference(
         base: SafeTensors.File, _ a: SafeTensors.File, _ b: SafeTensors.File, network: String
     ) -> Double {
-        var difference = 0.0, size = 0.0
-        for name in base.tensors.names where name.hasPrefix(network + ".") {
-            guard case let .float32(x0)? = base.tensors[name]?.values, case let .float32(x)? = a.tensors[name]?.values,
-                case let .float32(y)? = b.tensors[name]?.values
-            else { continue }
-            for i in x0.indices {
-                let (da, db) = (Double(x[i]) - Double(x0[i]), Double(y[i]) - Double(x0[i]))
-                difference += (da - db) * (da - db)
-                size += da * da
-            }
-        }
-        return (difference / max(size, 1e-300)).squareRoot()
+        DeviceSelfTest.updateDifference(base: base, a, b, network: network)
     }
 
     /// The central property: a training step on 2 or 4 ranks is the step on 1 rank.

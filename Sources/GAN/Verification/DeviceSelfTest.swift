@@ -56,6 +56,25 @@ public enum DeviceSelfTest {
         return worst / max(scale, 1e-30)
     }
 
+    /// ‖Δa − Δb‖ / ‖Δa‖ over all of one network's float tensors, where Δ is a checkpoint's change from `base`:
+    /// how far two updates from one state differ, relative to the update.
+    public static func updateDifference(
+        base: SafeTensors.File, _ a: SafeTensors.File, _ b: SafeTensors.File, network: String
+    ) -> Double {
+        var difference = 0.0, size = 0.0
+        for name in base.tensors.names where name.hasPrefix(network + ".") {
+            guard case let .float32(x0)? = base.tensors[name]?.values, case let .float32(x)? = a.tensors[name]?.values,
+                case let .float32(y)? = b.tensors[name]?.values
+            else { continue }
+            for i in x0.indices {
+                let (da, db) = (Double(x[i]) - Double(x0[i]), Double(y[i]) - Double(x0[i]))
+                difference += (da - db) * (da - db)
+                size += da * da
+            }
+        }
+        return (difference / max(size, 1e-300)).squareRoot()
+    }
+
     // MARK: - Operations
 
     /// Deterministic values in [low, high): the same on every run and device.
@@ -244,22 +263,10 @@ public enum DeviceSelfTest {
         let (cpuLast, _) = try train(on: .cpu, until: steps, from: baseURL)
         let (deviceLast, _) = try train(on: device, until: steps, from: baseURL)
         for network in ["generator", "discriminator"] {
-            var difference = 0.0, size = 0.0
-            for name in base.tensors.names where name.hasPrefix(network + ".") {
-                guard case let .float32(x0)? = base.tensors[name]?.values,
-                    case let .float32(x)? = cpuLast.tensors[name]?.values,
-                    case let .float32(y)? = deviceLast.tensors[name]?.values
-                else { continue }
-                for i in x0.indices {
-                    let (da, db) = (Double(x[i]) - Double(x0[i]), Double(y[i]) - Double(x0[i]))
-                    difference += (da - db) * (da - db)
-                    size += da * da
-                }
-            }
             checks.append(
                 Check(
                     name: "\(config.name) step \(steps) update, \(network)",
-                    error: (difference / max(size, 1e-300)).squareRoot(), tolerance: 1e-4))
+                    error: updateDifference(base: base, cpuLast, deviceLast, network: network), tolerance: 1e-4))
         }
         return checks
     }
