@@ -1,4 +1,42 @@
 extension Kernels {
+    /// One line of the im2col matrix: the output row `oh` of one sample under one kernel tap.
+    @usableFromInline struct TapLine {
+        /// Offset of the line's first value in the columns `(C·k·k, N·OH·OW)`.
+        let column: Int
+        /// Offset of the pixel the first valid output column reads (the next ones are `stride` apart), or nil
+        /// when the whole line falls in the padding.
+        let image: Int?
+        /// The output columns whose tap lands inside the image.
+        let valid: Range<Int>
+    }
+
+    /// Visits every line of the im2col matrix of `g` for `batch` samples, in memory order of the columns:
+    /// the one loop nest that im2col and col2im share.
+    @inline(__always) static func forEachTapLine(batch: Int, geometry g: ConvGeometry, _ body: (TapLine) -> Void) {
+        let plane = g.outputPlane, outW = g.outputWidth, outH = g.outputHeight
+        let rowLength = batch * plane
+        for c in 0..<g.inputChannels {
+            for ki in 0..<g.kernel {
+                let rows = g.validRange(offset: ki, size: g.inputHeight, count: outH)
+                for kj in 0..<g.kernel {
+                    let valid = g.validRange(offset: kj, size: g.inputWidth, count: outW)
+                    let row = ((c * g.kernel + ki) * g.kernel + kj) * rowLength
+                    for n in 0..<batch {
+                        let imagePlane = (n * g.inputChannels + c) * g.inputPlane
+                        for oh in 0..<outH {
+                            let inside = rows.contains(oh) && !valid.isEmpty
+                            let first =
+                                (oh * g.stride - g.padding + ki) * g.inputWidth + valid.lowerBound * g.stride
+                                - g.padding + kj
+                            let image = inside ? imagePlane + first : nil
+                            body(TapLine(column: row + n * plane + oh * outW, image: image, valid: valid))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Unfolds a batch of images into the im2col matrix of `geometry`.
     /// - Parameters:
     ///   - images: `(N, C, H, W)`.
@@ -7,36 +45,18 @@ extension Kernels {
     public static func im2col(
         _ images: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into columns: UnsafeMutablePointer<Float>
     ) {
-        let plane = g.outputPlane, outW = g.outputWidth, outH = g.outputHeight
-        let rowLength = batch * plane
-        for c in 0..<g.inputChannels {
-            for ki in 0..<g.kernel {
-                let rows = g.validRange(offset: ki, size: g.inputHeight, count: outH)
-                for kj in 0..<g.kernel {
-                    let cols = g.validRange(offset: kj, size: g.inputWidth, count: outW)
-                    let row = columns + ((c * g.kernel + ki) * g.kernel + kj) * rowLength
-                    for n in 0..<batch {
-                        let source = images + (n * g.inputChannels + c) * g.inputPlane
-                        let target = row + n * plane
-                        for oh in 0..<outH {
-                            let line = target + oh * outW
-                            guard rows.contains(oh) else {
-                                line.update(repeating: 0, count: outW)
-                                continue
-                            }
-                            let sourceLine = source + (oh * g.stride - g.padding + ki) * g.inputWidth
-                            for ow in 0..<cols.lowerBound { line[ow] = 0 }
-                            if g.stride == 1 {
-                                let start = cols.lowerBound - g.padding + kj
-                                (line + cols.lowerBound).update(from: sourceLine + start, count: cols.count)
-                            } else {
-                                for ow in cols { line[ow] = sourceLine[ow * g.stride - g.padding + kj] }
-                            }
-                            for ow in cols.upperBound..<outW { line[ow] = 0 }
-                        }
-                    }
-                }
+        let (outW, stride) = (g.outputWidth, g.stride)
+        forEachTapLine(batch: batch, geometry: g) { tap in
+            let line = columns + tap.column
+            guard let image = tap.image else { return line.update(repeating: 0, count: outW) }
+            let source = images + image
+            for ow in 0..<tap.valid.lowerBound { line[ow] = 0 }
+            if stride == 1 {
+                (line + tap.valid.lowerBound).update(from: source, count: tap.valid.count)
+            } else {
+                for (k, ow) in tap.valid.enumerated() { line[ow] = source[k * stride] }
             }
+            for ow in tap.valid.upperBound..<outW { line[ow] = 0 }
         }
     }
 
@@ -48,25 +68,11 @@ extension Kernels {
         _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into images: UnsafeMutablePointer<Float>
     ) {
         images.update(repeating: 0, count: batch * g.inputChannels * g.inputPlane)
-        let plane = g.outputPlane, outW = g.outputWidth, outH = g.outputHeight
-        let rowLength = batch * plane
-        for c in 0..<g.inputChannels {
-            for ki in 0..<g.kernel {
-                let rows = g.validRange(offset: ki, size: g.inputHeight, count: outH)
-                for kj in 0..<g.kernel {
-                    let cols = g.validRange(offset: kj, size: g.inputWidth, count: outW)
-                    let row = columns + ((c * g.kernel + ki) * g.kernel + kj) * rowLength
-                    for n in 0..<batch {
-                        let target = images + (n * g.inputChannels + c) * g.inputPlane
-                        let source = row + n * plane
-                        for oh in rows {
-                            let line = source + oh * outW
-                            let targetLine = target + (oh * g.stride - g.padding + ki) * g.inputWidth
-                            for ow in cols { targetLine[ow * g.stride - g.padding + kj] += line[ow] }
-                        }
-                    }
-                }
-            }
+        let stride = g.stride
+        forEachTapLine(batch: batch, geometry: g) { tap in
+            guard let image = tap.image else { return }
+            let (line, target) = (columns + tap.column, images + image)
+            for (k, ow) in tap.valid.enumerated() { target[k * stride] += line[ow] }
         }
     }
 
