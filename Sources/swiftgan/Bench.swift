@@ -15,6 +15,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "One blocking allreduce after backward instead of overlapped buckets.") var noOverlap = false
     @Option(help: "Where to train: cpu, cuda or cuda:N (default: the config's runtime.device).") var device: String?
 
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative") }
+    }
+
     func run() throws {
         let communicator = Launcher.communicator()
         try Launcher.runOrAbort(communicator) { try bench(communicator) }

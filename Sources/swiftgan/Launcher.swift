@@ -1,5 +1,6 @@
 import Distributed
 import Foundation
+import GAN
 import Tensor
 
 /// How a command runs: on MPI when an MPI launcher started it, else as one process.
@@ -32,8 +33,7 @@ enum Launcher {
         do {
             try body()
         } catch {
-            FileHandle.standardError.write(
-                Data("Error on rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
+            Console.error("Error on rank \(communicator.rank) of \(communicator.size): \(error)\n")
             communicator.abort(code: 1)
         }
     }

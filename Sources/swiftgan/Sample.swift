@@ -17,6 +17,15 @@ struct Sample: ParsableCommand {
     @Flag(help: "Conditional models: one row per digit, as seed 000's generate_digit_image.") var perDigit = false
     @Option(help: "Where the generator runs: cpu, cuda or cuda:N.") var device = "cpu"
 
+    /// Samples generated per forward pass: memory stays flat in --count.
+    static let chunk = 256
+
+    func validate() throws {
+        guard (1...1_000_000).contains(count) else {
+            throw ValidationError("--count must be in 1...1000000, not \(count)")
+        }
+    }
+
     func run() throws {
         BLASThreads.applyDefault()
         let (generator, config) = try Checkpoint.generator(
@@ -35,6 +44,7 @@ struct Sample: ParsableCommand {
                 .fixedNoise, step: SampleRandom.Key.sampling, samples: 0..<total, size: config.model.noiseSize)
         }
         let n = z.shape[0]
+        guard n > 0 else { throw CommandError("--noise: the file holds no samples") }
         var labels: [Int]? = nil
         if classes > 0 {
             if let label {
@@ -47,7 +57,20 @@ struct Sample: ParsableCommand {
             throw CommandError(
                 "this checkpoint's model (\(config.model.architecture.rawValue), classes 0) is unconditional")
         }
-        let images = try GradientMode.withoutGradients { try generator.forward(z.to(generator.device), labels: labels) }
+        // In chunks, so memory stays flat in the count (evaluation mode: each sample's output is its own).
+        let (noise, width) = (z.scalars, z.shape[1])
+        var values: [Float] = [], sampleShape: [Int] = []
+        for start in stride(from: 0, to: n, by: Self.chunk) {
+            let rows = start..<min(start + Self.chunk, n)
+            let part = try Tensor(
+                Array(noise[(rows.lowerBound * width)..<(rows.upperBound * width)]), shape: [rows.count, width])
+            let output = try GradientMode.withoutGradients {
+                try generator.forward(part.to(generator.device), labels: labels.map { Array($0[rows]) })
+            }
+            values += output.scalars
+            sampleShape = Array(output.shape.dropFirst())
+        }
+        let images = try Tensor(values, shape: [n] + sampleShape)
             .to(.cpu)
         let url = URL(fileURLWithPath: out)
         switch url.pathExtension.lowercased() {

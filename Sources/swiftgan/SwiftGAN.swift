@@ -1,5 +1,6 @@
 import ArgumentParser
 import CMPI
+import Foundation
 import GAN
 import Tensor
 
@@ -16,6 +17,12 @@ struct SwiftGAN: ParsableCommand {
             SelfTest.self,
             ConfigKeys.self, Version.self,
         ])
+
+    /// Output to a closed pipe (`swiftgan train ... | head`) must fail as a write, not kill the process.
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }
 
 struct Version: ParsableCommand {

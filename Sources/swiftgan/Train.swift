@@ -46,17 +46,30 @@ struct Train: ParsableCommand {
         let directory = URL(fileURLWithPath: runDir ?? "runs/\(config.name)")
         let latest = directory.appendingPathComponent("checkpoints/latest.safetensors")
         let hasCheckpoint = FileManager.default.fileExists(atPath: latest.path)
-        // Rank 0 alone looks at the run directory; a failure there ends every rank through MPI_Abort.
+        // Rank 0 alone looks at the run directory, and holds its lock for the whole run; a failure there ends
+        // every rank through MPI_Abort.
+        var lock: RunLock?
         if communicator.isRoot {
+            lock = try RunLock(directory)
             if resume, !hasCheckpoint { throw CommandError("--resume: there is no checkpoint at \(latest.path)") }
             if !resume, hasCheckpoint {
                 throw CommandError(
                     "\(directory.path) already holds a run; continue it with --resume or choose another --run-dir")
             }
+            if resume {
+                let changes = config.changesToTheRun(from: try Checkpoint.read(latest).config)
+                guard changes.isEmpty else {
+                    throw CommandError(
+                        "--resume: \(directory.path) was trained with another config: "
+                            + changes.joined(separator: ", ") + "; a resumed run may change only "
+                            + TrainingConfig.keysSafeToChangeOnResume.joined(separator: ", "))
+                }
+            }
         }
+        defer { withExtendedLifetime(lock) {} }
         let data = try DataLocator(config: config, directory: data)
         if communicator.isRoot {
-            for notice in data.notices { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) }
+            for notice in data.notices { Console.error("notice: \(notice)\n") }
         }
         // Rank 0 restores; the trainer's data-parallel setup copies its state to the others.
         let trainer = try Trainer(

@@ -19,6 +19,8 @@ public struct TrainingState {
 /// resolved config, step, epoch, world size and format version.
 public enum Checkpoint {
     public static let formatVersion = "1"
+    /// More steps than any run takes (a step file name has 8 digits); a larger or negative step is damage.
+    public static let maximumStep = 99_999_999
 
     public struct Contents {
         public var config: TrainingConfig
@@ -101,8 +103,11 @@ public enum Checkpoint {
                 path: url.path,
                 reason: "format version \(file.metadata["format_version"] ?? "?") is not \(formatVersion)")
         }
-        guard let yaml = file.metadata["config"], let stepText = file.metadata["step"], let step = Int(stepText) else {
-            throw CheckpointError.incompatible(path: url.path, reason: "its metadata lacks the config or the step")
+        guard let yaml = file.metadata["config"], let stepText = file.metadata["step"], let step = Int(stepText),
+            (0...maximumStep).contains(step)
+        else {
+            throw CheckpointError.incompatible(
+                path: url.path, reason: "its metadata lacks the config or a step in 0...\(maximumStep)")
         }
         let config = try TrainingConfig.parse(yaml, file: "\(url.path) (embedded config)")
         return Contents(config: config, step: step, file: file)

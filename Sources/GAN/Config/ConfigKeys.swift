@@ -297,6 +297,27 @@ struct ConfigKey {
 }
 
 extension TrainingConfig {
+    /// Keys a resumed run may change: how long it trains, what it logs, where its data and device are.
+    public static let keysSafeToChangeOnResume = [
+        "name", "data.directory", "training.epochs", "training.max_steps", "logging.*", "runtime.device",
+    ]
+
+    /// The keys whose values differ from `stored`'s and would change the run if it continued (everything but
+    /// `keysSafeToChangeOnResume`), as `key (old → new)`.
+    public func changesToTheRun(from stored: TrainingConfig) -> [String] {
+        func text(_ node: Yams.Node) -> String {
+            ((try? Yams.serialize(node: node)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return ConfigKey.all.compactMap { key in
+            let path = key.path.joined(separator: ".")
+            let safe = Self.keysSafeToChangeOnResume.contains {
+                $0.hasSuffix(".*") ? path.hasPrefix(String($0.dropLast())) : $0 == path
+            }
+            let (old, new) = (text(key.node(stored)), text(key.node(self)))
+            return safe || old == new ? nil : "\(path) (\(old) → \(new))"
+        }
+    }
+
     /// The Markdown table of every config key (what `swiftgan config-keys` prints and docs/configuration.md holds).
     public static var keyReference: String { ConfigKey.reference }
 }

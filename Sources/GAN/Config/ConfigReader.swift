@@ -31,6 +31,14 @@ final class ConfigReader {
         guard let mapping = node.mapping else {
             throw ConfigError(file: file, keyPath: path, message: "expected a mapping of keys to values")
         }
+        var seen: Set<String> = []
+        for (key, _) in mapping {
+            let name = key.string ?? "\(key)"
+            guard seen.insert(name).inserted else {
+                throw ConfigError(
+                    file: file, keyPath: path.isEmpty ? name : "\(path).\(name)", message: "the key appears twice")
+            }
+        }
         self.mapping = mapping
         self.file = file
         self.path = path
@@ -49,15 +57,17 @@ final class ConfigReader {
 
     private func scalar(_ key: String) throws -> String? {
         guard let node = value(key) else { return nil }
-        // A plain null (`key:` or `key: ~`) leaves the default; a quoted empty string ('') is a value.
+        // A plain null (`key:` or `key: ~`) is a mistake (a value left out), not a request for the default;
+        // a quoted empty string ('') is a value.
         let quoted = node.scalar.map { $0.style == .singleQuoted || $0.style == .doubleQuoted } ?? false
-        if node.null != nil, !quoted { return nil }
+        if node.null != nil, !quoted { throw error(key, "no value; give one, or remove the key to keep its default") }
         guard let scalar = node.scalar else { throw error(key, "expected a single value, got \(describe(node))") }
         return scalar.string
     }
 
     func section(_ key: String) throws -> ConfigReader? {
-        guard let node = value(key), node.null == nil else { return nil }
+        guard let node = value(key) else { return nil }
+        if node.null != nil { throw error(key, "no value; give one, or remove the key to keep its default") }
         return try ConfigReader(node, file: file, path: keyPath(key))
     }
 
@@ -98,7 +108,8 @@ final class ConfigReader {
     }
 
     func floats(_ key: String, default fallback: [Float], count: Int) throws -> [Float] {
-        guard let node = value(key), node.null == nil else { return fallback }
+        guard let node = value(key) else { return fallback }
+        if node.null != nil { throw error(key, "no value; give one, or remove the key to keep its default") }
         guard let items = node.sequence, items.count == count else {
             throw error(key, "expected a list of \(count) numbers, got \(describe(node))")
         }
@@ -143,7 +154,11 @@ enum ConfigOverrides {
             }
             let keys = setting[..<equals].split(separator: ".").map(String.init)
             let text = String(setting[setting.index(after: equals)...])
-            guard !keys.isEmpty, let value = try? Yams.compose(yaml: text.isEmpty ? "null" : text) else {
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ConfigError(
+                    file: file, keyPath: String(setting[..<equals]), message: "--set gives no value (key.path=value)")
+            }
+            guard !keys.isEmpty, let value = try? Yams.compose(yaml: text) else {
                 throw ConfigError(
                     file: file, keyPath: String(setting[..<equals]),
                     message: "cannot read the value \"\(text)\" of --set")

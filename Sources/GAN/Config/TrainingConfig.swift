@@ -126,9 +126,14 @@ public struct TrainingConfig: Equatable {
     }
 
     public static func parse(_ text: String, file: String, overrides: [String] = []) throws -> TrainingConfig {
-        let root: Yams.Node
-        do { root = try Yams.compose(yaml: text) ?? Yams.Node.mapping(Yams.Node.Mapping([])) } catch {
+        try checkNesting(text, file: file)
+        let document: Yams.Node?
+        do { document = try Yams.compose(yaml: text) } catch {
             throw ConfigError(file: file, keyPath: "", message: "not valid YAML: \(error)")
+        }
+        guard let root = document else {
+            throw ConfigError(
+                file: file, keyPath: "", message: "the config is empty (a config names at least its model)")
         }
         let resolved = try ConfigOverrides.apply(overrides, to: root, file: file)
         let reader = try ConfigReader(resolved, file: file)
@@ -136,6 +141,27 @@ public struct TrainingConfig: Equatable {
         try ConfigKey.read(reader, into: &config)
         try config.validate(reader)
         return config
+    }
+
+    /// A config nests three levels; a document nested hundreds deep (which would exhaust the YAML parser's
+    /// stack) is refused before parsing.
+    private static func checkNesting(_ text: String, file: String, limit: Int = 64) throws {
+        var depth = 0, deepest = 0
+        for character in text.utf8 {
+            switch character {
+            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: continue
+            }
+            deepest = max(deepest, depth)
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        let indented = lines.map { line in line.prefix { $0 == " " || $0 == "-" }.count }.max() ?? 0
+        guard deepest <= limit, indented <= 4 * limit else {
+            throw ConfigError(
+                file: file, keyPath: "", message: "nested deeper than any config (\(max(deepest, indented / 2)) levels)"
+            )
+        }
     }
 
     /// Rules that join several keys.

@@ -212,7 +212,7 @@ final class ProgressLine {
 
     func note(_ text: String) {
         guard !quiet else { return }
-        FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + text + "\n").utf8))
+        Console.error((isTerminal ? "\r\u{1B}[K" : "") + text + "\n")
     }
 
     func update(_ state: TrainingProgress, window: MetricsWindow) {
@@ -225,7 +225,7 @@ final class ProgressLine {
             format: "epoch %d/%d  step %d/%d  %.0f img/s  ETA %@  D %.4f  G %.4f",
             state.epoch, state.epochs, state.step, state.totalSteps, rate(state) * Double(state.batchSize), eta(state),
             means["discriminator_loss"] ?? .nan, means["generator_loss"] ?? .nan)
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        Console.error("\r\u{1B}[K\(line)")
     }
 
     func log(_ state: TrainingProgress, record: [String: Double]) {

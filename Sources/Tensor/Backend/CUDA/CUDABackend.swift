@@ -112,7 +112,7 @@ final class CUDABackend: Backend {
 
     /// Ends the process on a CUDA failure inside an operation (see the type's comment).
     private func fail(_ error: CUDAError) -> Never {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        fputs("error: \(error)\n", stderr)  // a failed write must not hide the exit
         exit(1)
     }
 

@@ -1,0 +1,231 @@
+import Foundation
+import GAN
+import TestSupport
+import XCTest
+
+/// What a user can get wrong or do to a run (issue 14): each class is refused with a one-line error and a
+/// non-zero exit, never a signal, and nothing already written is lost.
+final class RobustnessTests: XCTestCase {
+    var directory: URL!
+    override func setUpWithError() throws { directory = try Repository.scratchDirectory("robust") }
+    override func tearDownWithError() throws { if let directory { try? FileManager.default.removeItem(at: directory) } }
+
+    /// Runs `swiftgan arguments` to the end; its status, how it ended, and its stderr.
+    @discardableResult
+    func swiftgan(
+        _ arguments: [String], stderr: FileHandle? = nil
+    ) throws -> (status: Int32, exited: Bool, errors: String) {
+        let process = Process()
+        process.executableURL = try Prerequisites.releaseBinary()
+        process.arguments = arguments
+        process.currentDirectoryURL = Repository.root
+        let pipe = Pipe()
+        process.standardError = stderr ?? pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let errors =
+            stderr == nil ? String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
+        process.waitUntilExit()
+        return (process.terminationStatus, process.terminationReason == .exit, errors)
+    }
+
+    func train(_ runDir: URL, _ extra: [String] = [], config: String = "gan") -> [String] {
+        ["train", "--config", "Configs/\(config).yaml", "--run-dir", runDir.path, "--quiet", "--max-steps", "3"] + extra
+    }
+
+    // MARK: - 1. One training per run directory
+
+    func testARunDirectoryHasOneTrainingAtATime() throws {
+        let run = directory.appendingPathComponent("locked")
+        var first: RunLock? = try RunLock(run)
+        XCTAssertThrowsError(try RunLock(run)) {
+            XCTAssertTrue("\($0)".contains("in use by another training (pid \(getpid()))"), "\($0)")
+        }
+        first = nil
+        XCTAssertNil(first)
+        XCTAssertNoThrow(try RunLock(run), "the lock goes with the process (here: the object) that held it")
+
+        // Through the command line: a second training into a directory that a live one holds is refused,
+        // resumed or not, and the first one's files are untouched.
+        let live = Process()
+        live.executableURL = try Prerequisites.releaseBinary()
+        live.arguments = [
+            "train", "--config", "Configs/gan.yaml", "--run-dir", run.appendingPathComponent("x").path, "--quiet",
+            "--epochs", "50",
+        ]
+        live.currentDirectoryURL = Repository.root
+        live.standardError = FileHandle.nullDevice
+        try live.run()
+        defer {
+            if live.isRunning { live.terminate() }
+            live.waitUntilExit()
+        }
+        let config = run.appendingPathComponent("x/config.yaml")
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: config.path), live.isRunning, Date() < deadline { usleep(50_000) }
+        let before = try String(contentsOf: config, encoding: .utf8)
+        for extra in [["--seed", "5"], ["--resume"]] {
+            let second = try swiftgan(train(run.appendingPathComponent("x"), extra))
+            XCTAssertTrue(second.exited)
+            XCTAssertNotEqual(second.status, 0)
+            XCTAssertTrue(
+                second.errors.contains("is in use by another training (pid \(live.processIdentifier))"), second.errors)
+        }
+        XCTAssertEqual(try String(contentsOf: config, encoding: .utf8), before)
+    }
+
+    // MARK: - 3. Resume continues the same run
+
+    func testResumeRefusesAnotherRunAndSaysWhichKeys() throws {
+        let gan = try TrainingConfig.load(Repository.config("gan"))
+        var longer = gan
+        longer.training.epochs = 500
+        longer.logging.logEvery = 7
+        longer.runtime.device = .cuda(0)
+        XCTAssertEqual(longer.changesToTheRun(from: gan), [], "epochs, logging and device may change")
+        var reseeded = gan
+        reseeded.seed = 5
+        reseeded.training.batchSize = 32
+        XCTAssertEqual(reseeded.changesToTheRun(from: gan), ["seed (0 → 5)", "training.batch_size (64 → 32)"])
+        XCTAssertTrue(
+            try TrainingConfig.load(Repository.config("wgan-gp")).changesToTheRun(from: gan).contains(
+                "loss.kind (bce → wasserstein)"))
+
+        let run = directory.appendingPathComponent("resumed")
+        XCTAssertEqual(try swiftgan(train(run)).status, 0)
+        let refused = try swiftgan(train(run, ["--resume", "--seed", "3"]))
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.errors.contains("was trained with another config: seed (0 → 3)"), refused.errors)
+        let continued = try swiftgan(train(run, ["--resume", "--max-steps", "5", "--set", "logging.log_every=1"]))
+        XCTAssertEqual(continued.status, 0, continued.errors)
+    }
+
+    // MARK: - 5, 6. Bad input is an error, never a crash
+
+    func testBadCountsAndSamplesAreOneLineErrors() throws {
+        let run = directory.appendingPathComponent("sampled")
+        XCTAssertEqual(try swiftgan(train(run)).status, 0)
+        let checkpoint = run.appendingPathComponent("checkpoints/latest.safetensors").path
+        let samples = directory.appendingPathComponent("samples")
+        try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
+        func npy(_ name: String, _ shape: [Int], value: Float = 0) throws -> String {
+            let url = samples.appendingPathComponent(name)
+            try NumpyFile.write(.float32([Float](repeating: value, count: shape.reduce(1, *))), shape: shape, to: url)
+            return url.path
+        }
+        let cases: [([String], String)] = [
+            (
+                ["sample", "--checkpoint", checkpoint, "--count", "0", "--out", "x.png"],
+                "--count must be in 1...1000000"
+            ),
+            (
+                ["sample", "--checkpoint", checkpoint, "--count", "1000000000", "--out", "x.npy"],
+                "--count must be in 1...1000000"
+            ),
+            (
+                ["sample", "--checkpoint", checkpoint, "--noise", try npy("z0.npy", [0, 100]), "--out", "x.npy"],
+                "holds no samples"
+            ),
+            (["evaluate", "--checkpoint", checkpoint, "--count", "0"], "--count must be in 2...1000000"),
+            (["evaluate", "--samples", try npy("none.npy", [0, 1, 28, 28])], "at least 2 samples"),
+            (["evaluate", "--samples", try npy("wide.npy", [4, 1, 28, 20])], "expected square images"),
+            (["evaluate", "--samples", try npy("nan.npy", [4, 1, 28, 28], value: .nan)], "must be finite"),
+            (["evaluate", "--samples", try npy("ok.npy", [4, 1, 28, 28]), "--checkpoint", checkpoint], "not both"),
+            (["bench", "--config", "Configs/gan.yaml", "--steps", "0"], "--steps must be at least 1"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try swiftgan(arguments)
+            XCTAssertTrue(result.exited, "\(arguments) died by a signal")
+            XCTAssertNotEqual(result.status, 0, "\(arguments)")
+            XCTAssertTrue(result.errors.contains(expected), "\(arguments): \(result.errors)")
+        }
+    }
+
+    func testADamagedCheckpointStepIsAnError() throws {
+        let (config, data) = (
+            try TrainingConfig.load(Repository.config("gan")),
+            try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: 28).subset(0..<128)
+        )
+        let trainer = try Trainer(config: config, dataset: data)
+        var file = Checkpoint.file(of: trainer)
+        for step in ["-5", "9223372036854775807"] {
+            file.metadata["step"] = step
+            let url = directory.appendingPathComponent("step\(step).safetensors")
+            try SafeTensors.write(file, to: url)
+            XCTAssertThrowsError(try Checkpoint.read(url)) {
+                XCTAssertTrue("\($0)".contains("a step in 0...99999999"), "\($0)")
+            }
+        }
+    }
+
+    // MARK: - 8. No silent defaults
+
+    func testMissingValuesDuplicatesAndEmptyConfigsAreErrors() {
+        func error(_ yaml: String, _ overrides: [String] = []) -> String {
+            do {
+                _ = try TrainingConfig.parse(yaml, file: "my.yaml", overrides: overrides)
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        XCTAssertEqual(
+            error("model:\n  architecture:\n"),
+            "my.yaml: model.architecture: no value; give one, or remove the key to keep its default")
+        XCTAssertEqual(error("model: ~\n"), "my.yaml: model: no value; give one, or remove the key to keep its default")
+        XCTAssertEqual(error("seed: 1\nseed: 2\n"), "my.yaml: seed: the key appears twice")
+        XCTAssertEqual(error("training: {epochs: 1, epochs: 2}\n"), "my.yaml: training.epochs: the key appears twice")
+        XCTAssertEqual(error(""), "my.yaml: the config is empty (a config names at least its model)")
+        XCTAssertEqual(error("# only a comment\n"), "my.yaml: the config is empty (a config names at least its model)")
+        XCTAssertEqual(
+            error("name: x\n", ["model.architecture="]),
+            "my.yaml: model.architecture: --set gives no value (key.path=value)")
+        let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+        XCTAssertTrue(error("name: \(deep)\n").contains("nested deeper than any config"))
+        let indented = (0..<5000).map { String(repeating: "  ", count: $0) + "a\($0):" }.joined(separator: "\n")
+        XCTAssertTrue(error(indented).contains("nested deeper than any config"))
+    }
+
+    // MARK: - 4. Signals and broken outputs do not cost the run
+
+    func testAFullOrClosedStderrDoesNotStopTraining() throws {
+        let full = try swiftgan(
+            train(directory.appendingPathComponent("full")).filter { $0 != "--quiet" },
+            stderr: FileHandle(forWritingAtPath: "/dev/full"))
+        XCTAssertTrue(full.exited)
+        XCTAssertEqual(full.status, 0)
+        XCTAssertTrue(
+            FileManager.default.fileExists(
+                atPath: directory.appendingPathComponent("full/checkpoints/latest.safetensors").path))
+
+        // stderr into a pipe whose reader has gone (`swiftgan train ... 2>&1 | head -2`).
+        let pipe = Pipe()
+        try pipe.fileHandleForReading.close()
+        let closed = try swiftgan(
+            train(directory.appendingPathComponent("closed")).filter { $0 != "--quiet" },
+            stderr: pipe.fileHandleForWriting)
+        XCTAssertTrue(closed.exited)
+        XCTAssertEqual(closed.status, 0)
+        XCTAssertTrue(
+            FileManager.default.fileExists(
+                atPath: directory.appendingPathComponent("closed/checkpoints/latest.safetensors").path))
+    }
+
+    func testSIGHUPCheckpointsLikeSIGTERM() throws {
+        let run = directory.appendingPathComponent("hangup")
+        let process = Process()
+        process.executableURL = try Prerequisites.releaseBinary()
+        process.arguments = [
+            "train", "--config", "Configs/gan.yaml", "--run-dir", run.path, "--quiet", "--epochs", "50",
+        ]
+        process.currentDirectoryURL = Repository.root
+        try process.run()
+        let metrics = run.appendingPathComponent("metrics.jsonl")
+        let deadline = Date().addingTimeInterval(30)
+        while (try? Data(contentsOf: metrics))?.isEmpty ?? true, process.isRunning, Date() < deadline { usleep(50_000) }
+        kill(process.processIdentifier, SIGHUP)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0)
+        let step = try Checkpoint.read(run.appendingPathComponent("checkpoints/latest.safetensors")).step
+        XCTAssertGreaterThan(step, 0)
+    }
+}
