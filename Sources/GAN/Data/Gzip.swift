@@ -8,18 +8,29 @@ enum Gzip {
         data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
     }
 
-    /// The decompressed bytes of a gzip stream; nil when the stream is damaged or ends early.
-    static func decompress(_ data: Data) -> Data? {
+    enum Inflated {
+        case complete(Data)
+        /// Damaged, or ended early.
+        case damaged
+        /// The output passed the limit (a bomb, or a header that does not match its data).
+        case tooLong(limit: Int)
+    }
+
+    /// The decompressed bytes of a gzip stream. `limit` is asked, as output arrives, for the most bytes the
+    /// output may hold (given what it holds so far): inflating stops within a chunk (1 MiB) of that, so a
+    /// small file that would inflate to gigabytes costs no more memory than what its header promised.
+    static func decompress(_ data: Data, limit: (Data) -> Int = { _ in .max }) -> Inflated {
         var stream = z_stream()
         // 16 + MAX_WBITS: expect a gzip header and trailer.
         guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            return nil
+            return .damaged
         }
         defer { inflateEnd(&stream) }
         var output = Data()
         let chunk = 1 << 20
         var buffer = [UInt8](repeating: 0, count: chunk)
         var status: Int32 = Z_OK
+        var allowed = Int.max
         data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
             stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
             stream.avail_in = uInt(input.count)
@@ -30,9 +41,11 @@ enum Gzip {
                     status = inflate(&stream, Z_NO_FLUSH)
                     output.append(out.baseAddress!, count: chunk - Int(stream.avail_out))
                 }
-            } while status == Z_OK
+                allowed = limit(output)
+            } while status == Z_OK && output.count <= allowed
         }
-        return status == Z_STREAM_END ? output : nil
+        if output.count > allowed { return .tooLong(limit: allowed) }
+        return status == Z_STREAM_END ? .complete(output) : .damaged
     }
 
     /// A zlib (RFC 1950) stream of `data`, as PNG's IDAT chunks hold.

@@ -51,6 +51,9 @@ public enum NumpyFile {
             throw invalid("not a .npy file")
         }
         let major = data[data.startIndex + 6]
+        guard (1...3).contains(major), major == 1 || data.count >= 12 else {
+            throw invalid("not a .npy file (version \(major))")
+        }
         let headerLength =
             major == 1
             ? Int(data[data.startIndex + 8]) | Int(data[data.startIndex + 9]) << 8
@@ -71,9 +74,8 @@ public enum NumpyFile {
             Int($0.trimmingCharacters(in: .whitespaces))
         }
         let body = data.subdata(in: (headerStart + headerLength)..<data.count)
-        guard body.count == shape.reduce(1, *) * width else {
-            throw invalid("shape \(shape) needs \(shape.reduce(1, *) * width) bytes, found \(body.count)")
-        }
+        guard let bytes = byteCount(of: shape, width: width) else { throw invalid("shape \(shape) is impossible") }
+        guard body.count == bytes else { throw invalid("shape \(shape) needs \(bytes) bytes, found \(body.count)") }
         return (body, shape)
     }
 }

@@ -26,7 +26,10 @@ public enum EventFileReader {
         while offset < data.count {
             guard offset + 12 <= data.count else { throw corrupt("a record header is truncated at byte \(offset)") }
             let lengthBytes = data.subdata(in: offset..<(offset + 8))
-            let length = Int(lengthBytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian })
+            let declared = lengthBytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
+            // Compared before any arithmetic: a damaged length can be near 2⁶⁴.
+            guard declared <= UInt64(data.count) else { throw corrupt("a record is truncated at byte \(offset)") }
+            let length = Int(declared)
             let lengthCRC = data.subdata(in: (offset + 8)..<(offset + 12)).withUnsafeBytes {
                 $0.loadUnaligned(as: UInt32.self).littleEndian
             }
@@ -44,7 +47,7 @@ public enum EventFileReader {
             var step = 0
             for field in try ProtoReader.fields(payload) {
                 switch (field.number, field.value) {
-                case let (2, .varint(v)): step = Int(Int64(bitPattern: v))
+                case let (2, .varint(v)): step = Int(truncatingIfNeeded: Int64(bitPattern: v))
                 case let (3, .bytes(b)): version = String(decoding: b, as: UTF8.self)
                 case let (5, .bytes(summary)):
                     for entry in try ProtoReader.fields(summary) where entry.number == 1 {
@@ -57,8 +60,8 @@ public enum EventFileReader {
                             case let (4, .bytes(image)):
                                 var size = (0, 0)
                                 for p in try ProtoReader.fields(image) {
-                                    if case let .varint(v) = p.value, p.number == 1 { size.1 = Int(v) }
-                                    if case let .varint(v) = p.value, p.number == 2 { size.0 = Int(v) }
+                                    if case let .varint(v) = p.value, p.number == 1 { size.1 = Int(clamping: v) }
+                                    if case let .varint(v) = p.value, p.number == 2 { size.0 = Int(clamping: v) }
                                 }
                                 value.imageSize = size
                             default: break
@@ -102,7 +105,7 @@ enum ProtoReader {
         var result: [(Int, FieldValue)] = []
         while i < bytes.count {
             let key = try varint()
-            let number = Int(key >> 3)
+            let number = Int(clamping: key >> 3)
             switch key & 7 {
             case 0: result.append((number, .varint(try varint())))
             case 1:
@@ -117,8 +120,9 @@ enum ProtoReader {
                     ))
                 i += 8
             case 2:
-                let length = Int(try varint())
-                guard i + length <= bytes.count else { throw DecodeError() }
+                let declared = try varint()
+                guard declared <= UInt64(bytes.count - i) else { throw DecodeError() }
+                let length = Int(declared)
                 result.append((number, .bytes(Data(bytes[i..<(i + length)]))))
                 i += length
             case 5:

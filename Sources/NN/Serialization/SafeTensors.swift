@@ -128,7 +128,7 @@ public enum SafeTensors {
                 throw corrupt(
                     "tensor \"\(name)\" has byte range \(offsets) outside the \(body.count) data bytes (truncated?)")
             }
-            guard offsets[1] - offsets[0] == shape.reduce(1, *) * width else {
+            guard let bytes = byteCount(of: shape, width: width), offsets[1] - offsets[0] == bytes else {
                 throw corrupt("tensor \"\(name)\" of shape \(shape) and dtype \(dtype) does not fill bytes \(offsets)")
             }
             ranges.append((name, offsets[0]..<offsets[1]))
