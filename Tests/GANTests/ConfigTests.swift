@@ -93,8 +93,10 @@ extension ConfigTests {
     /// Strings that YAML would misread unquoted (colons, quotes, comments, empties) survive the written config.
     func testTheWrittenConfigQuotesWhatItMust() throws {
         var config = try TrainingConfig.load(Repository.config("gan"))
-        config.name = "odd: \"name\" # not a comment"
-        config.logging.classifier = ""
+        config.logging.classifier = "odd: \"name\" # not a comment"
+        config.runtime.device = .cuda(1)
+        config.data.directory = ""
+        XCTAssertEqual(try TrainingConfig.parse(config.yaml, file: "resolved"), config)
         config.data.directory = "- [a folder]"
         XCTAssertEqual(try TrainingConfig.parse(config.yaml, file: "resolved"), config)
     }

@@ -100,6 +100,32 @@ final class RobustnessTests: XCTestCase {
         XCTAssertEqual(continued.status, 0, continued.errors)
     }
 
+    // MARK: - 9. A killed run leaves no residue
+
+    func testResumeClearsWhatAKilledRunLeftBehind() throws {
+        let run = directory.appendingPathComponent("residue")
+        XCTAssertEqual(try swiftgan(train(run, ["--set", "logging.log_every=1"])).status, 0)
+        // As if killed after logging steps 4 and 5 and while writing their checkpoint.
+        let metrics = run.appendingPathComponent("metrics.jsonl")
+        let handle = try FileHandle(forWritingTo: metrics)
+        try handle.seekToEnd()
+        let records = [#"{"kind": "step", "step": 4, "epoch": 1}"#, #"{"kind": "step", "step": 5, "epoch": 1}"#]
+        try handle.write(contentsOf: Data(records.map { $0 + "\n" }.joined().utf8))
+        try handle.close()
+        let stale = run.appendingPathComponent("checkpoints/.step-00000005.safetensors.tmp-99999")
+        try Data(count: 100).write(to: stale)
+
+        let resumed = try swiftgan(train(run, ["--resume", "--max-steps", "5", "--set", "logging.log_every=1"]))
+        XCTAssertEqual(resumed.status, 0, resumed.errors)
+        let steps = try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n").compactMap {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).flatMap {
+                $0["kind"] as? String == "step" ? $0["step"] as? Int : nil
+            }
+        }
+        XCTAssertEqual(steps, [1, 2, 3, 4, 5], "each step's record once")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path))
+    }
+
     // MARK: - 5, 6. Bad input is an error, never a crash
 
     func testBadCountsAndSamplesAreOneLineErrors() throws {

@@ -114,7 +114,20 @@ struct ConfigKey {
 
     static let all: [ConfigKey] =
         [
-            text("name", \.name, "The run's name: its run directory is runs/NAME unless --run-dir says otherwise."),
+            ConfigKey.make(
+                "name", "The run's name: its run directory is runs/NAME unless --run-dir says otherwise.",
+                accepts: "letters, digits, . _ -",
+                read: { r, name, c in
+                    let text = try r.string(name, default: c.name)
+                    let plain = text.unicodeScalars.allSatisfy {
+                        CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)
+                    }
+                    guard plain, !text.isEmpty, !text.hasPrefix(".") else {
+                        throw r.error(name, "'\(text)' must be a plain name (letters, digits, . _ -), not a path")
+                    }
+                    c.name = text
+                },
+                node: { Yams.Node($0.name, Tag(.str)) }),
             integer(
                 "seed", \.seed, in: 0...Int(UInt32.max),
                 "Seeds the initialisation and every keyed random draw (noise, labels, order, penalty weights)."),

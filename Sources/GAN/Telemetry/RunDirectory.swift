@@ -44,6 +44,7 @@ public final class RunDirectory: TrainingObserver {
     public var wantsArtifacts: Bool { true }
 
     public func trainingStarted(_ start: TrainingStart) throws {
+        try clearResidue(after: start.step)
         window.restart()
         epochTotals.restart()
         progress.start(start)
@@ -128,6 +129,29 @@ public final class RunDirectory: TrainingObserver {
                 format: "epoch %d quality: FID %.2f, KID %.3f, IS %.3f", epoch, report.fid, report.kid,
                 report.inceptionScore)
                 + (report.labelAccuracy.map { String(format: ", label accuracy %.3f", $0) } ?? ""))
+    }
+
+    /// What a killed run left behind, before this run writes: temporary checkpoint files (no other writer
+    /// lives: rank 0 holds the directory's lock), and the metrics records of steps after `step`, which this
+    /// run is about to do again. Records are appended in step order, so they are the file's tail; it is cut
+    /// in place, since the open handle must go on writing the same file.
+    func clearResidue(after step: Int) throws {
+        let files = FileManager.default
+        for name in (try? files.contentsOfDirectory(atPath: checkpointsURL.path)) ?? []
+        where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? files.removeItem(at: checkpointsURL.appendingPathComponent(name))
+        }
+        let text = try Data(contentsOf: url.appendingPathComponent("metrics.jsonl"))
+        var kept = 0
+        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let record = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
+            if let recorded = record?["step"] as? Int, recorded > step { break }
+            kept += line.count + 1
+        }
+        if kept < text.count {
+            try metrics.truncate(atOffset: UInt64(kept))
+            try metrics.seekToEnd()
+        }
     }
 
     // MARK: - Records
