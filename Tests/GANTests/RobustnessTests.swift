@@ -167,6 +167,23 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    /// Values that are not finite are null in the evaluation's JSON; a conditional model with fewer classes
+    /// than the data's labels is refused before training, naming the key.
+    func testNonFiniteScoresAndTooFewClassesAreCaught() throws {
+        let report = Evaluator.Report(
+            count: 2, fid: .nan, kid: .infinity, inceptionScore: 1, classShares: [.nan, 1], labelAccuracy: .nan)
+        let parsed = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any]
+        XCTAssertTrue(parsed?["fid"] is NSNull, report.json)
+        XCTAssertTrue(parsed?["kid"] is NSNull, report.json)
+
+        var config = try TrainingConfig.load(Repository.config("cgan"))
+        config.model.classes = 3
+        let data = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: 28).subset(0..<256)
+        XCTAssertThrowsError(try Trainer(config: config, dataset: data)) {
+            XCTAssertTrue("\($0)".hasPrefix("model.classes: 3 classes, but"), "\($0)")
+        }
+    }
+
     func testADamagedCheckpointStepIsAnError() throws {
         let (config, data) = (
             try TrainingConfig.load(Repository.config("gan")),

@@ -14,13 +14,24 @@ public struct Evaluator {
         public var classShares: [Double]
         public var labelAccuracy: Double?
 
+        public init(
+            count: Int, fid: Double, kid: Double, inceptionScore: Double, classShares: [Double], labelAccuracy: Double?
+        ) {
+            (self.count, self.fid, self.kid, self.inceptionScore) = (count, fid, kid, inceptionScore)
+            (self.classShares, self.labelAccuracy) = (classShares, labelAccuracy)
+        }
+
         public var json: String {
+            // JSON has no NaN or infinity: a value that is not finite is written as null.
+            func number(_ value: Double, _ format: String) -> String {
+                value.isFinite ? String(format: format, value) : "null"
+            }
             var fields = [
-                "\"samples\": \(count)", String(format: "\"fid\": %.4f", fid), String(format: "\"kid\": %.6f", kid),
-                String(format: "\"inception_score\": %.4f", inceptionScore),
-                "\"class_histogram\": [" + classShares.map { String(format: "%.4f", $0) }.joined(separator: ", ") + "]",
+                "\"samples\": \(count)", "\"fid\": " + number(fid, "%.4f"), "\"kid\": " + number(kid, "%.6f"),
+                "\"inception_score\": " + number(inceptionScore, "%.4f"),
+                "\"class_histogram\": [" + classShares.map { number($0, "%.4f") }.joined(separator: ", ") + "]",
             ]
-            if let labelAccuracy { fields.append(String(format: "\"label_accuracy\": %.4f", labelAccuracy)) }
+            if let labelAccuracy { fields.append("\"label_accuracy\": " + number(labelAccuracy, "%.4f")) }
             return "{" + fields.joined(separator: ", ") + "}"
         }
     }

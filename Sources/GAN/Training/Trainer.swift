@@ -63,6 +63,11 @@ public final class Trainer {
                 file: nil, keyPath: "training.batch_size",
                 message: "\(config.training.batchSize) is more than the \(dataset.count) images of \(dataset.source)")
         }
+        if config.model.classes > 0, let largest = dataset.labels.max(), largest >= config.model.classes {
+            throw ConfigError(
+                file: nil, keyPath: "model.classes",
+                message: "\(config.model.classes) classes, but \(dataset.source) has labels up to \(largest)")
+        }
         guard config.training.batchSize % communicator.size == 0 else {
             throw ConfigError(
                 file: nil, keyPath: "training.batch_size",
