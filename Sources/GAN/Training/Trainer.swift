@@ -134,6 +134,7 @@ public final class Trainer {
                 var metrics = try trainStep(
                     indices: global.dropFirst(localSamples.lowerBound).prefix(localBatchSize),
                     batchInEpoch: batchInEpoch)
+                try models.generatorArena.values.backend.synchronize()  // a GPU's queued work belongs to this step
                 metrics.stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 metrics.allreduceSeconds = discriminatorParallel.allreduceSeconds + generatorParallel.allreduceSeconds
                 metrics.syncBatchNormSeconds =
@@ -173,7 +174,7 @@ public final class Trainer {
                 evaluation = try evaluator.evaluate(
                     generator: models.generator, config: config, count: config.logging.evaluationSamples)
             }
-            if epoch % config.logging.checkpointEvery == 0 { checkpoint = checkpointFile() }
+            if epoch % config.logging.checkpointEvery == 0 { checkpoint = takeCheckpoint() }
         }
         let report = EpochReport(
             epoch: epoch, epochs: config.training.epochs, step: step, testLosses: test, grid: grid,
@@ -188,14 +189,14 @@ public final class Trainer {
         var grid: SampleGrid?, checkpoint: SafeTensors.File?
         if makesArtifacts {
             if step % batchesPerEpoch != 0 { grid = try fixedSamples(count: config.logging.gridSamples) }
-            if checkpointStep != step { checkpoint = checkpointFile() }
+            if checkpointStep != step { checkpoint = takeCheckpoint() }
         }
         let report = FinishReport(step: step, grid: grid, checkpoint: checkpoint)
         for observer in observers { try observer.trainingFinished(report) }
     }
 
-    /// This trainer's state as a checkpoint file.
-    private func checkpointFile() -> SafeTensors.File {
+    /// This trainer's state as a checkpoint file, remembering its step so the end of the run does not repeat it.
+    private func takeCheckpoint() -> SafeTensors.File {
         checkpointStep = step
         return Checkpoint.file(of: state, config: config, worldSize: communicator.size)
     }

@@ -164,19 +164,17 @@ public protocol Backend: AnyObject {
 public enum Backends {
     nonisolated(unsafe) private static var made: [Device: Backend] = [.cpu: CPUBackend.shared]
     private static let lock = NSLock()
-    /// Makes a backend for a non-CPU device; set by the CUDA backend's loader.
-    nonisolated(unsafe) static var factories: [(Device) throws -> Backend?] = [CUDABackend.make]
 
     public static func backend(for device: Device) throws -> Backend {
         lock.lock()
         defer { lock.unlock() }
         if let backend = made[device] { return backend }
-        for factory in factories {
-            if let backend = try factory(device) {
-                made[device] = backend
-                return backend
+        let backend: Backend =
+            switch device {
+            case .cpu: CPUBackend.shared
+            case let .cuda(ordinal): try CUDABackend(ordinal: ordinal)
             }
-        }
-        throw TensorError.invalidArgument(operation: "device", detail: "no backend runs \(device)")
+        made[device] = backend
+        return backend
     }
 }

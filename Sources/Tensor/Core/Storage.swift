@@ -12,17 +12,11 @@ public final class Storage {
     /// Whether `address` is host memory.
     public let isHost: Bool
 
-    /// A buffer of at least `count` floats on the host; contents are undefined unless `zeroed`.
-    public convenience init(count: Int, zeroed: Bool = false) {
-        self.init(count: count, backend: CPUBackend.shared, zeroed: zeroed)
-    }
-
-    /// A buffer of at least `count` floats on `backend`'s device; contents are undefined unless `zeroed`.
-    public init(count: Int, backend: Backend, zeroed: Bool = false) {
+    /// A buffer of at least `count` floats on `backend`'s device (the host by default); contents undefined.
+    public init(count: Int, backend: Backend = CPUBackend.shared) {
         self.backend = backend
         isHost = backend.device == .cpu
         (address, capacity) = backend.allocate(count)
-        if zeroed { backend.fill(Tensor(shape: [capacity], storage: self), with: 0) }
     }
 
     public var device: Device { backend.device }

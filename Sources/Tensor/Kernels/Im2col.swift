@@ -1,6 +1,6 @@
 extension Kernels {
     /// One line of the im2col matrix: the output row `oh` of one sample under one kernel tap.
-    @usableFromInline struct TapLine {
+    struct TapLine {
         /// Offset of the line's first value in the columns `(C·k·k, N·OH·OW)`.
         let column: Int
         /// Offset of the pixel the first valid output column reads (the next ones are `stride` apart), or nil

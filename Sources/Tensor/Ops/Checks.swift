@@ -8,14 +8,12 @@ enum Check {
         try sameDevice(operation, a, b)
     }
 
-    /// Operands of one operation live on one device (PyTorch refuses mixed devices the same way).
-    static func sameDevice(_ operation: String, _ tensors: Tensor...) throws {
-        guard let first = tensors.first else { return }
-        for tensor in tensors where tensor.storage.backend !== first.storage.backend {
-            throw TensorError.invalidArgument(
-                operation: operation,
-                detail: "operands on \(first.device) and \(tensor.device): move them to one device first")
-        }
+    /// Operands of one operation live on one device (PyTorch refuses mixed devices the same way). Two
+    /// operands, not a variadic list: it runs on every operation, and a list would be built each time.
+    static func sameDevice(_ operation: String, _ a: Tensor, _ b: Tensor) throws {
+        guard a.storage.backend !== b.storage.backend else { return }
+        throw TensorError.invalidArgument(
+            operation: operation, detail: "operands on \(a.device) and \(b.device): move them to one device first")
     }
 
     static func rank(_ operation: String, _ x: Tensor, _ ranks: Set<Int>, _ what: String) throws {

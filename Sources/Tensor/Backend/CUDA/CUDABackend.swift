@@ -21,12 +21,6 @@ final class CUDABackend: Backend {
     private var free: [Int: [UInt]] = [:]
     private let lock = NSLock()
 
-    /// Makes the backend of `device` when it is a CUDA device.
-    static func make(_ device: Device) throws -> Backend? {
-        guard case let .cuda(ordinal) = device else { return nil }
-        return try CUDABackend(ordinal: ordinal)
-    }
-
     /// The CUDA devices this machine has (0 where there is no driver).
     static func deviceCount() -> Int {
         var driver = SwiftGANDriver()
@@ -36,7 +30,8 @@ final class CUDABackend: Backend {
         return driver.cuDeviceGetCount(&count) == 0 ? Int(count) : 0
     }
 
-    private init(ordinal: Int) throws {
+    /// Use `Backends.backend(for: .cuda(ordinal))`, which makes one per device.
+    init(ordinal: Int) throws {
         device = .cuda(ordinal)
         var error = [CChar](repeating: 0, count: 512)
         var driver = SwiftGANDriver()
