@@ -43,21 +43,8 @@ struct Evaluate: ParsableCommand {
                     generator: generator, config: config, count: count, seed: UInt64(seed), communicator: communicator)
             } else if let samples {
                 let (values, shape) = try NumpyFile.readFloats(URL(fileURLWithPath: samples))
-                guard shape.count == 4, shape[1] == 1, shape[2] == shape[3], shape[2] >= 8 else {
-                    throw CommandError("--samples: expected square images [N, 1, H, H] with H at least 8, got \(shape)")
-                }
-                guard shape[0] >= 2 else {
-                    throw CommandError("--samples: FID needs at least 2 samples, the file has \(shape[0])")
-                }
-                if let bad = values.first(where: { !$0.isFinite }) {
-                    throw CommandError("--samples: the file holds \(bad); samples must be finite numbers in [-1, 1]")
-                }
+                // Shape, count, finiteness and labels are checked by the evaluator.
                 let asked = try labels.map { try NumpyFile.readIntegers(URL(fileURLWithPath: $0)) }
-                if let asked, asked.count != shape[0] || asked.contains(where: { !(0..<10).contains($0) }) {
-                    throw CommandError(
-                        "--labels: expected \(shape[0]) labels in 0...9, got \(asked.count)"
-                            + (asked.first(where: { !(0..<10).contains($0) }).map { " (one is \($0))" } ?? ""))
-                }
                 report = try evaluator.evaluate(
                     samples: Tensor(values, shape: shape), labels: asked, communicator: communicator)
             } else {

@@ -184,6 +184,25 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    /// The evaluator itself refuses what it cannot score, whoever calls it.
+    func testTheEvaluatorRefusesSamplesItCannotScore() throws {
+        let reference = try ImageDataset.load(directory: Repository.shippedData, split: .test, imageSize: 28).subset(
+            0..<100)
+        let judge = try DigitClassifier.load(
+            Repository.root.appendingPathComponent("Data/classifiers/mnist-lenet.safetensors"))
+        let evaluator = try Evaluator(classifier: judge, reference: reference)
+        let samples = Tensor(zeros: [4, 1, 28, 28])
+        for (labels, expected) in [([1, 2, 3], "expected 4 labels in 0...9, got 3"), ([1, 2, 3, 10], "(one is 10)")] {
+            XCTAssertThrowsError(try evaluator.evaluate(samples: samples, labels: labels)) {
+                XCTAssertTrue("\($0)".contains(expected), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try evaluator.evaluate(samples: Tensor(zeros: [4, 1, 28, 20]), labels: nil)) {
+            XCTAssertTrue("\($0)".contains("expected square images"), "\($0)")
+        }
+        XCTAssertNoThrow(try evaluator.evaluate(samples: samples, labels: [0, 1, 2, 3]))
+    }
+
     func testADamagedCheckpointStepIsAnError() throws {
         let (config, data) = (
             try TrainingConfig.load(Repository.config("gan")),

@@ -115,17 +115,39 @@ public struct Evaluator {
             askedLabels: classes > 0 ? (0..<count).map { $0 % classes } : nil)
     }
 
-    /// Scores given samples `(N, 1, H, W)` in [−1, 1].
+    /// Samples that cannot be scored: the reason, in one line.
+    public struct InvalidSamples: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Scores given samples `(N, 1, H, H)` in [−1, 1], with the labels they were asked for (0...9), if any.
     public func evaluate(
         samples: Tensor, labels: [Int]?, communicator: Communicator = LocalCommunicator()
     ) throws -> Report {
-        let width = samples.count / samples.shape[0]
+        let shape = samples.shape
+        guard shape.count == 4, shape[1] == 1, shape[2] == shape[3], shape[2] >= 8 else {
+            throw InvalidSamples(
+                description: "samples: expected square images [N, 1, H, H] with H at least 8, got \(shape)")
+        }
+        guard shape[0] >= 2 else {
+            throw InvalidSamples(description: "samples: FID needs at least 2 samples, got \(shape[0])")
+        }
+        let values = samples.scalars  // once: the chunks below are cut from it
+        if let bad = values.first(where: { !$0.isFinite }) {
+            throw InvalidSamples(description: "samples: they hold \(bad); samples must be finite numbers in [-1, 1]")
+        }
+        if let labels, labels.count != shape[0] || labels.contains(where: { !(0..<10).contains($0) }) {
+            throw InvalidSamples(
+                description: "labels: expected \(shape[0]) labels in 0...9, got \(labels.count)"
+                    + (labels.first(where: { !(0..<10).contains($0) }).map { " (one is \($0))" } ?? ""))
+        }
+        let width = samples.count / shape[0]
         let (features, probabilities) = try Self.describe(
-            count: samples.shape[0], communicator: communicator, classifier: classifier
+            count: shape[0], communicator: communicator, classifier: classifier
         ) { range in
             let part = try Tensor(
-                Array(samples.scalars[(range.lowerBound * width)..<(range.upperBound * width)]),
-                shape: [range.count] + Array(samples.shape.dropFirst()))
+                Array(values[(range.lowerBound * width)..<(range.upperBound * width)]),
+                shape: [range.count] + Array(shape.dropFirst()))
             return Self.classifierInput(part, range: .symmetric)
         }
         return report(features: features, probabilities: probabilities, askedLabels: labels)
