@@ -41,8 +41,9 @@ def main():
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--graph", action="store_true", help="capture the whole step in one CUDA graph (--device cuda, one process)")
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads per process (swiftgan bench --threads)")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=FutureWarning)  # broadcast_buffers is deprecated but says what we mean
     world = int(os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))
     rank = int(os.environ.get("OMPI_COMM_WORLD_RANK", "0"))
@@ -153,7 +154,7 @@ def main():
         peak = peak_tensor.item()
     if rank == 0:
         print(json.dumps({"config": config.get("name"), "implementation": "pytorch", "device": args.device,
-                          "mode": "graph" if args.graph else "eager", "world_size": world,
+                          "mode": "graph" if args.graph else "eager", "world_size": world, "threads": torch.get_num_threads(),
                           "global_batch": batch, "per_rank_batch": local, "steps": args.steps,
                           "images_per_second": round(batch / seconds, 1), "ms_per_step": round(seconds * 1e3, 2),
                           "peak_memory_mb": round(peak, 1),

@@ -14,6 +14,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Global batch (default: the config's).") var batchSize: Int?
     @Flag(help: "One blocking allreduce after backward instead of overlapped buckets.") var noOverlap = false
     @Option(help: "Where to train: cpu, cuda or cuda:N (default: the config's runtime.device).") var device: String?
+    @Option(
+        help: "CPU threads per process (default: the config's runtime.threads; 0: all cores, divided among the ranks).")
+    var threads: Int?
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -26,13 +29,14 @@ struct Bench: ParsableCommand {
     }
 
     func bench(_ communicator: Communicator) throws {
-        BLASThreads.applyDefault()
         var settings = [
             "logging.evaluate_test_split=false", "training.max_steps=\(warmup + steps)", "training.epochs=1000",
         ]
         if let batchSize { settings.append("training.batch_size=\(batchSize)") }
         if let device { settings.append("runtime.device=\(device)") }
+        if let threads { settings.append("runtime.threads=\(threads)") }
         var config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
+        Launcher.useThreads(config.runtime.threads, communicator)
         config.runtime.device = try Launcher.device(config.runtime.device, communicator)
         _ = try config.runtime.device.backend  // no driver, library or GPU: a one-line error before anything else
         // Synthetic digits: enough for every step, random bytes, random labels.
@@ -54,7 +58,8 @@ struct Bench: ParsableCommand {
         let allreduce = timer.allreduce.reduce(0, +) / n, syncBN = timer.syncBatchNorm.reduce(0, +) / n
         let fields: [(String, String)] = [
             ("config", "\"\(config.name)\""), ("device", "\"\(config.runtime.device)\""),
-            ("world_size", "\(communicator.size)"), ("global_batch", "\(config.training.batchSize)"),
+            ("world_size", "\(communicator.size)"), ("threads", "\(ComputeThreads.count)"),
+            ("global_batch", "\(config.training.batchSize)"),
             ("per_rank_batch", "\(trainer.localBatchSize)"), ("steps", "\(timer.slowest.count)"),
             ("overlap", "\(!noOverlap)"),
             ("images_per_second", format(Double(config.training.batchSize) / step)),

@@ -60,7 +60,7 @@ struct BenchKernels: ParsableCommand {
     ]
 
     func run() throws {
-        BLASThreads.count = threads
+        ComputeThreads.count = threads
         let random = RandomGenerator(seed: 1)
         let peak = sgemmGigaflops()
         if !json {

@@ -30,7 +30,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let communicator = Launcher.communicator()
         try Launcher.runOrAbort(communicator) {
-            BLASThreads.applyDefault()
+            Launcher.useThreads(0, communicator)
             let judge = try DigitClassifier.load(URL(fileURLWithPath: classifier))
             let reference = try ImageDataset.load(directory: URL(fileURLWithPath: data), split: .test, imageSize: 28)
             let evaluator = try Evaluator(classifier: judge, reference: reference, communicator: communicator)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import GAN
 
@@ -27,7 +28,7 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        BLASThreads.applyDefault()
+        Launcher.useThreads(0, LocalCommunicator())
         let (generator, config) = try Checkpoint.generator(
             from: URL(fileURLWithPath: checkpoint), device: Device(parsing: device))
         let classes = config.model.classes

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import GAN
 
@@ -22,7 +23,7 @@ struct SelfTest: ParsableCommand {
     }
 
     func run() throws {
-        BLASThreads.applyDefault()
+        Launcher.useThreads(0, LocalCommunicator())
         let target = try Device(parsing: device)
         _ = try target.backend  // a missing driver or library is a one-line error here
         let names =

@@ -21,6 +21,8 @@ struct Train: ParsableCommand {
         help:
             "Where to train: cpu, cuda or cuda:N (overrides runtime.device; under mpirun each rank takes its own GPU).")
     var device: String?
+    @Option(help: "CPU threads per process (overrides runtime.threads; 0: all cores, divided among the ranks).")
+    var threads: Int?
     @Flag(
         help:
             "Average gradients with one blocking allreduce after backward instead of overlapping bucket allreduces with it."
@@ -33,13 +35,14 @@ struct Train: ParsableCommand {
     }
 
     func train(_ communicator: Communicator) throws {
-        BLASThreads.applyDefault()
         var settings = overrides
         if let epochs { settings.append("training.epochs=\(epochs)") }
         if let maxSteps { settings.append("training.max_steps=\(maxSteps)") }
         if let seed { settings.append("seed=\(seed)") }
         if let device { settings.append("runtime.device=\(device)") }
+        if let threads { settings.append("runtime.threads=\(threads)") }
         var config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
+        Launcher.useThreads(config.runtime.threads, communicator)
         config.runtime.device = try Launcher.device(config.runtime.device, communicator)
         _ = try config.runtime.device.backend  // no driver, library or GPU: a one-line error before anything else
         // Check the run directory before the (slower) data loading.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import GAN
 
@@ -13,7 +14,7 @@ struct TrainClassifier: ParsableCommand {
     @Option(help: "Where the weights go (.safetensors).") var out = "Data/classifiers/mnist-lenet.safetensors"
 
     func run() throws {
-        BLASThreads.applyDefault()
+        Launcher.useThreads(0, LocalCommunicator())
         guard let kind = DigitClassifier.Architecture(rawValue: architecture) else {
             throw ValidationError("--architecture: mlp or lenet")
         }

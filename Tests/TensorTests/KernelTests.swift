@@ -89,4 +89,58 @@ final class KernelTests: XCTestCase {
         // rows of A times rows of B: [1,2,3]·[1,0,2], [1,2,3]·[1,0,3], [4,5,6]·[1,0,2], [4,5,6]·[1,0,3]
         XCTAssertEqual(c, [7, 10, 16, 22])
     }
+
+    /// A GEMM cut over threads (by columns when the output is wide, by rows when it is tall, in every
+    /// transposition, with accumulation into C) gives the same bits as one thread, and the right numbers.
+    func testGemmOnSeveralThreadsIsTheSameBits() {
+        let random = RandomGenerator(seed: 4)
+        defer { ComputeThreads.count = 1 }
+        for (m, n, k) in [(16, 4_000, 300), (3_000, 24, 200), (40, 37, 3)] {
+            for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = Tensor(uninitialized: [m * k]), b = Tensor(uninitialized: [k * n])
+                let start = Tensor(uninitialized: [m * n])
+                for t in [a, b, start] { random.fillUniform(t, -1, 1) }
+                func product(threads: Int) -> [Float] {
+                    ComputeThreads.count = threads
+                    let c = start.copy()
+                    Kernels.gemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a.pointer,
+                        b.pointer, beta: 2, c.pointer)
+                    return c.scalars
+                }
+                let one = product(threads: 1), several = product(threads: 3)
+                let label = "m \(m) n \(n) k \(k) transposed \(transposeA) \(transposeB)"
+                XCTAssertEqual(one, several, label)
+                let (i, j) = (m - 1, n / 2)
+                var expected = 2 * Double(start.scalars[i * n + j])
+                for p in 0..<k {
+                    let x = a.scalars[transposeA ? p * m + i : i * k + p],
+                        y = b.scalars[transposeB ? j * k + p : p * n + j]
+                    expected += 0.5 * Double(x) * Double(y)
+                }
+                XCTAssertEqual(Double(several[i * n + j]), expected, accuracy: 1e-3, label)
+            }
+        }
+    }
+
+    /// A convolution's three passes (im2col, col2im, the GEMMs), batch norm's sums and an activation give the
+    /// same bits on one thread and on three (the sizes are large enough for each loop to be cut in three).
+    func testConvolutionOnSeveralThreadsIsTheSameBits() throws {
+        let random = RandomGenerator(seed: 5)
+        defer { ComputeThreads.count = 1 }
+        let x = Tensor(uninitialized: [16, 6, 28, 28]), w = Tensor(uninitialized: [32, 6, 4, 4])
+        random.fillUniform(x, -1, 1)
+        random.fillUniform(w, -0.2, 0.2)
+        func passes(threads: Int) throws -> [[Float]] {
+            ComputeThreads.count = threads
+            let (input, weight) = (x.copy().requiringGrad(), w.copy().requiringGrad())
+            let bias = Tensor(repeating: 0.1, shape: [32]).requiringGrad()
+            let convolved = try conv2d(input, weight, stride: 2, padding: 1)
+            let y = try batchNorm(convolved, weight: nil, bias: bias, epsilon: 1e-5).output.leakyRelu(slope: 0.2)
+            let gradients = try grad(
+                of: [y], withRespectTo: [input, weight, bias], seeds: [Tensor(repeating: 1, shape: y.shape)])
+            return [y.scalars] + gradients.map(\.scalars)
+        }
+        XCTAssertEqual(try passes(threads: 1), try passes(threads: 3))
+    }
 }

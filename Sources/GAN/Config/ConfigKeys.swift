@@ -240,6 +240,10 @@ struct ConfigKey {
                     }
                 },
                 node: { Yams.Node($0.runtime.device.description, Tag(.str)) }),
+            integer(
+                "runtime.threads", \.runtime.threads, in: 0...1024,
+                "CPU threads per process; 0: all cores for one process, the cores divided among the ranks on a "
+                    + "machine under mpirun. Results do not depend on it."),
         ]
 
     static func optimizerKeys(
@@ -313,6 +317,7 @@ extension TrainingConfig {
     /// Keys a resumed run may change: how long it trains, what it logs, where its data and device are.
     public static let keysSafeToChangeOnResume = [
         "name", "data.directory", "training.epochs", "training.max_steps", "logging.*", "runtime.device",
+        "runtime.threads",
     ]
 
     /// The keys whose values differ from `stored`'s and would change the run if it continued (everything but

@@ -96,6 +96,9 @@ public struct TrainingConfig: Equatable {
         /// Where training runs: `cpu`, `cuda` or `cuda:N`. Under mpirun each rank takes a GPU of its own
         /// (its node-local rank modulo the GPU count) when this is `cuda`.
         public var device = Device.cpu
+        /// Threads per process for the CPU's GEMMs and loops; 0: all cores for one process, the cores divided
+        /// among the ranks on a machine under mpirun. Results do not depend on it.
+        public var threads = 0
     }
 
     public var name = "gan"

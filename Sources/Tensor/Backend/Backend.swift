@@ -48,6 +48,17 @@ public struct ChannelLayout: Equatable {
             for c in 0..<channels { body(c, (n * channels + c) * spatial) }
         }
     }
+
+    /// Calls `body(channel, run)` for every run, with the channels split over the compute threads: each
+    /// channel's runs are visited by one thread, in batch order, so per-channel sums do not depend on the
+    /// thread count.
+    @inline(__always) func forEachRunInParallel(_ body: (Int, Int) -> Void) {
+        Kernels.parallel(channels, grain: Swift.max(1, 32_768 / Swift.max(batch * spatial, 1))) { piece in
+            for n in 0..<batch {
+                for c in piece { body(c, (n * channels + c) * spatial) }
+            }
+        }
+    }
 }
 
 /// Hyperparameters of one optimiser update over a whole parameter arena.

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The host backend: the loops of `Kernels`, OpenBLAS SGEMM and im2col convolutions, one thread per process
-/// (MPI ranks own the cores). Memory comes from `BufferPool`.
+/// The host backend: the loops of `Kernels`, OpenBLAS SGEMM and im2col convolutions, on
+/// `ComputeThreads.count` threads (`Kernels.parallel`; results do not depend on the count). Memory comes from `BufferPool`.
 public final class CPUBackend: Backend {
     public static let shared = CPUBackend()
     public var device: Device { .cpu }
@@ -28,7 +28,15 @@ public final class CPUBackend: Backend {
     // MARK: Elementwise
 
     public func unary(_ operation: UnaryOperation, _ x: Tensor, into y: Tensor) {
-        let (xp, yp, n) = (x.pointer, y.pointer, x.count)
+        let (xp, yp) = (x.pointer, y.pointer)
+        Kernels.parallel(x.count) { piece in
+            unary(operation, xp + piece.lowerBound, into: yp + piece.lowerBound, count: piece.count)
+        }
+    }
+
+    private func unary(
+        _ operation: UnaryOperation, _ xp: UnsafePointer<Float>, into yp: UnsafeMutablePointer<Float>, count n: Int
+    ) {
         switch operation {
         case let .affine(scale, shift): Kernels.affine(xp, scale: scale, shift: shift, into: yp, count: n)
         case .square: Kernels.map(xp, into: yp, count: n) { $0 * $0 }
@@ -42,7 +50,17 @@ public final class CPUBackend: Backend {
     }
 
     public func binary(_ operation: BinaryOperation, _ a: Tensor, _ b: Tensor, into y: Tensor) {
-        let (ap, bp, yp, n) = (a.pointer, b.pointer, y.pointer, a.count)
+        let (ap, bp, yp) = (a.pointer, b.pointer, y.pointer)
+        Kernels.parallel(a.count) { piece in
+            let start = piece.lowerBound
+            binary(operation, ap + start, bp + start, into: yp + start, count: piece.count)
+        }
+    }
+
+    private func binary(
+        _ operation: BinaryOperation, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+        into yp: UnsafeMutablePointer<Float>, count n: Int
+    ) {
         switch operation {
         case .add: Kernels.add(ap, bp, into: yp, count: n)
         case .subtract: Kernels.subtract(ap, bp, into: yp, count: n)
@@ -79,12 +97,12 @@ public final class CPUBackend: Backend {
         let (xp, yp, vp, s) = (x.pointer, y.pointer, v.pointer, layout.spatial)
         switch operation {
         case .add:
-            layout.forEachRun { c, start in
+            layout.forEachRunInParallel { c, start in
                 let b = vp[c]
                 for i in start..<(start + s) { yp[i] = xp[i] + b }
             }
         case .multiply:
-            layout.forEachRun { c, start in
+            layout.forEachRunInParallel { c, start in
                 let a = vp[c]
                 for i in start..<(start + s) { yp[i] = xp[i] * a }
             }
@@ -94,13 +112,15 @@ public final class CPUBackend: Backend {
     public func sumChannels(_ x: Tensor, layout: ChannelLayout, into y: Tensor) {
         var totals = [Double](repeating: 0, count: layout.channels)
         let (xp, s) = (x.pointer, layout.spatial)
-        layout.forEachRun { c, start in totals[c] += Kernels.sum(xp + start, count: s) }
+        totals.withUnsafeMutableBufferPointer { totals in  // threads write disjoint channels
+            layout.forEachRunInParallel { c, start in totals[c] += Kernels.sum(xp + start, count: s) }
+        }
         for c in 0..<layout.channels { y.pointer[c] = Float(totals[c]) }
     }
 
     public func expandChannels(_ v: Tensor, layout: ChannelLayout, into y: Tensor) {
         let (yp, vp, s) = (y.pointer, v.pointer, layout.spatial)
-        layout.forEachRun { c, start in (yp + start).update(repeating: vp[c], count: s) }
+        layout.forEachRunInParallel { c, start in (yp + start).update(repeating: vp[c], count: s) }
     }
 
     public func copyChannels(_ x: Tensor, into y: Tensor, batch: Int, spatial: Int, offset: Int, toward: Bool) {
@@ -167,22 +187,25 @@ public final class CPUBackend: Backend {
     public func batchNormSums(_ x: Tensor, layout: ChannelLayout) -> [Double] {
         let channels = layout.channels, s = layout.spatial, xp = x.pointer
         var sums = [Double](repeating: 0, count: 2 * channels)
-        layout.forEachRun { c, start in
-            var total = 0.0, squares = 0.0
-            for i in start..<(start + s) {
-                let v = Double(xp[i])
-                total += v
-                squares += v * v
+        // Threads write disjoint channels of the buffer.
+        sums.withUnsafeMutableBufferPointer { sums in
+            layout.forEachRunInParallel { c, start in
+                var total = 0.0, squares = 0.0
+                for i in start..<(start + s) {
+                    let v = Double(xp[i])
+                    total += v
+                    squares += v * v
+                }
+                sums[c] += total
+                sums[channels + c] += squares
             }
-            sums[c] += total
-            sums[channels + c] += squares
         }
         return sums
     }
 
     public func batchNormApply(_ x: Tensor, scale: [Float], shift: [Float], layout: ChannelLayout, into y: Tensor) {
         let (xp, yp, s) = (x.pointer, y.pointer, layout.spatial)
-        layout.forEachRun { c, start in
+        layout.forEachRunInParallel { c, start in
             let (a, b) = (scale[c], shift[c])
             for i in start..<(start + s) { yp[i] = xp[i] * a + b }
         }
@@ -192,15 +215,18 @@ public final class CPUBackend: Backend {
         let channels = layout.channels, s = layout.spatial
         let (xp, gp) = (x.pointer, dy.pointer)
         var sums = [Double](repeating: 0, count: 2 * channels)
-        layout.forEachRun { c, start in
-            let m = mean[c]
-            var total = 0.0, weighted = 0.0
-            for i in start..<(start + s) {
-                total += Double(gp[i])
-                weighted += Double(gp[i]) * Double(xp[i] - m)
+        // Threads write disjoint channels of the buffer.
+        sums.withUnsafeMutableBufferPointer { sums in
+            layout.forEachRunInParallel { c, start in
+                let m = mean[c]
+                var total = 0.0, weighted = 0.0
+                for i in start..<(start + s) {
+                    total += Double(gp[i])
+                    weighted += Double(gp[i]) * Double(xp[i] - m)
+                }
+                sums[c] += total
+                sums[channels + c] += weighted
             }
-            sums[c] += total
-            sums[channels + c] += weighted
         }
         return sums
     }
@@ -211,7 +237,7 @@ public final class CPUBackend: Backend {
         layout: ChannelLayout, into dx: Tensor
     ) {
         let (xp, gp, dxp, s) = (x.pointer, dy.pointer, dx.pointer, layout.spatial)
-        layout.forEachRun { c, start in
+        layout.forEachRunInParallel { c, start in
             let (m, inverse, a, md, k) = (mean[c], inverseStd[c], scale[c], meanDy[c], meanDyXhat[c])
             for i in start..<(start + s) {
                 let xhat = (xp[i] - m) * inverse
@@ -299,12 +325,14 @@ public final class CPUBackend: Backend {
         switch rule {
         case let .adam(stepSize, beta1, beta2, epsilon, decay, correction2Root):
             let (m, v) = (state[0].pointer, state[1].pointer)
-            for i in 0..<count {
-                let gi = decay == 0 ? g[i] : g[i] + decay * p[i]
-                m[i] += (1 - beta1) * (gi - m[i])
-                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-                let denominator = v[i].squareRoot() / correction2Root + epsilon
-                p[i] -= stepSize * (m[i] / denominator)
+            Kernels.parallel(count) { piece in
+                for i in piece {
+                    let gi = decay == 0 ? g[i] : g[i] + decay * p[i]
+                    m[i] += (1 - beta1) * (gi - m[i])
+                    v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+                    let denominator = v[i].squareRoot() / correction2Root + epsilon
+                    p[i] -= stepSize * (m[i] / denominator)
+                }
             }
         case let .rmsprop(rate, alpha, epsilon):
             let s = state[0].pointer

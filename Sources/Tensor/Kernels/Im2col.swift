@@ -10,12 +10,24 @@ extension Kernels {
         let valid: Range<Int>
     }
 
-    /// Visits every line of the im2col matrix of `g` for `batch` samples, in memory order of the columns:
-    /// the one loop nest that im2col and col2im share.
+    /// Visits every line of the im2col matrix of `g` for `batch` samples, in memory order of the columns
+    /// within each input channel: the one loop nest that im2col and col2im share. The input channels are split
+    /// over the compute threads; a channel's lines, which touch only that channel's pixels and rows of the
+    /// columns, are all visited by one thread in the same order as with one thread. (Splitting the samples
+    /// instead measured slower: dcgan at 2 threads, 1,035 against 1,085 images/s.)
     @inline(__always) static func forEachTapLine(batch: Int, geometry g: ConvGeometry, _ body: (TapLine) -> Void) {
+        let valuesPerChannel = g.kernel * g.kernel * batch * g.outputPlane
+        parallel(g.inputChannels, grain: Swift.max(1, 32_768 / Swift.max(valuesPerChannel, 1))) { channels in
+            forEachTapLine(batch: batch, geometry: g, channels: channels, body)
+        }
+    }
+
+    @inline(__always) static func forEachTapLine(
+        batch: Int, geometry g: ConvGeometry, channels: Range<Int>, _ body: (TapLine) -> Void
+    ) {
         let plane = g.outputPlane, outW = g.outputWidth, outH = g.outputHeight
         let rowLength = batch * plane
-        for c in 0..<g.inputChannels {
+        for c in channels {
             for ki in 0..<g.kernel {
                 let rows = g.validRange(offset: ki, size: g.inputHeight, count: outH)
                 for kj in 0..<g.kernel {
@@ -81,8 +93,10 @@ extension Kernels {
     public static func swapOuterAxes(
         _ x: UnsafePointer<Float>, outer a: Int, inner b: Int, run s: Int, into y: UnsafeMutablePointer<Float>
     ) {
-        for i in 0..<a {
-            for j in 0..<b { (y + (j * a + i) * s).update(from: x + (i * b + j) * s, count: s) }
+        parallel(a, grain: Swift.max(1, 32_768 / Swift.max(b * s, 1))) { rows in
+            for i in rows {
+                for j in 0..<b { (y + (j * a + i) * s).update(from: x + (i * b + j) * s, count: s) }
+            }
         }
     }
 }
