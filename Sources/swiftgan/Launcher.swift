@@ -56,7 +56,8 @@ enum Launcher {
         do {
             try body()
         } catch {
-            Console.error("Error on rank \(communicator.rank) of \(communicator.size): \(error)\n")
+            let text = FileProblem.message(error) ?? "\(error)"
+            Console.error("Error on rank \(communicator.rank) of \(communicator.size): \(text)\n")
             communicator.abort(code: 1)
         }
     }

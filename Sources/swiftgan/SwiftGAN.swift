@@ -18,10 +18,16 @@ struct SwiftGAN: ParsableCommand {
             ConfigKeys.self, Version.self,
         ])
 
-    /// Output to a closed pipe (`swiftgan train ... | head`) must fail as a write, not kill the process.
+    /// Output to a closed pipe (`swiftgan train ... | head`) must fail as a write, not kill the process. A
+    /// file-system error is printed as its path and what is wrong, not as Foundation's error dump.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
-        main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            exit(withError: FileProblem.message(error).map(CommandError.init) ?? error)
+        }
     }
 }
 

@@ -207,6 +207,50 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(a.tensors, b.tensors, "resumed after SIGTERM at step \(stopped.step)")
     }
 
+    /// SIGTERM or SIGINT to the launcher (what `scancel` and Ctrl-C do) with steps of several seconds
+    /// (`dcgan64` on 2 ranks), longer than the 2 s mpirun gives its ranks after forwarding a signal:
+    /// `Launch/train` hands the signal to the ranks, which finish the step, checkpoint and exit 0.
+    func testStoppingLaunchTrainCheckpointsEvenWithLongSteps() throws {
+        for signalNumber in [SIGTERM, SIGINT] {
+            let run = directory.appendingPathComponent("long-\(signalNumber)")
+            let log = directory.appendingPathComponent("long-\(signalNumber).log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let process = Process()
+            process.executableURL = Repository.root.appendingPathComponent("Launch/train")
+            process.arguments = [
+                "-np", "2", "--config", "Configs/dcgan64.yaml", "--run-dir", run.path, "--quiet",
+                "--set", "logging.evaluate_test_split=false", "--epochs", "1",
+            ]
+            process.currentDirectoryURL = Repository.root
+            var environment = ProcessInfo.processInfo.environment.filter { key, _ in
+                !["OMPI_", "PMIX_", "PMI_", "OPAL_", "ORTE_"].contains { key.hasPrefix($0) }
+            }
+            environment["SWIFTGAN_BINARY"] = binary
+            process.environment = environment
+            let handle = try FileHandle(forWritingTo: log)
+            (process.standardOutput, process.standardError) = (handle, handle)
+            try process.run()
+            // Under way: both ranks have built their models and rank 0 holds the run's lock.
+            let deadline = Date().addingTimeInterval(120)
+            while process.isRunning, Date() < deadline,
+                !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("training dcgan64")
+            {
+                usleep(100_000)
+            }
+            sleep(3)  // inside the first step, which takes several seconds here
+            XCTAssertTrue(process.isRunning, "the run ended before the signal")
+            let signalled = Date()
+            kill(process.processIdentifier, signalNumber)
+            process.waitUntilExit()
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            XCTAssertEqual(process.terminationStatus, 0, "signal \(signalNumber): \(text.suffix(1500))")
+            let checkpoint = try Checkpoint.read(run.appendingPathComponent("checkpoints/latest.safetensors"))
+            XCTAssertGreaterThan(checkpoint.step, 0)
+            XCTAssertLessThan(checkpoint.step, 78, "stopped early, not at the end of the epoch")
+            XCTAssertGreaterThan(Date().timeIntervalSince(signalled), 2, "the step outlived mpirun's 2 s")
+        }
+    }
+
     func childProcesses(of parent: Int32) throws -> [Int32] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

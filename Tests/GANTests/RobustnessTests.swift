@@ -128,6 +128,39 @@ final class RobustnessTests: XCTestCase {
 
     // MARK: - 5, 6. Bad input is an error, never a crash
 
+    /// Paths that are not what they should be: one line naming the path and what is wrong, in words rather
+    /// than Foundation's error dump, and a file that is not what its reader reads named for its own format.
+    func testFileProblemsNameThePathInWords() throws {
+        let file = directory.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        let run = directory.appendingPathComponent("run")
+        XCTAssertEqual(try swiftgan(train(run)).status, 0)
+        let checkpoint = run.appendingPathComponent("checkpoints/latest.safetensors").path
+        let cases: [([String], String)] = [
+            (train(file), "\(file.path): something of that name is already there"),
+            (["train", "--config", "Configs", "--max-steps", "1"], "Configs: cannot read the file: it is a folder"),
+            (
+                [
+                    "sample", "--checkpoint", checkpoint, "--out",
+                    directory.appendingPathComponent("missing/x.png").path,
+                ],
+                "missing/x.png: no such file or folder"
+            ),
+            (["evaluate", "--samples", file.path], "is not a valid .npy file"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try swiftgan(arguments)
+            XCTAssertTrue(result.exited && result.status != 0, "\(arguments): \(result)")
+            XCTAssertFalse(result.errors.contains("NSCocoaErrorDomain") || result.errors.contains("IDX"), result.errors)
+            XCTAssertEqual(result.errors.split(separator: "\n").count, 1, result.errors)
+            XCTAssertTrue(result.errors.contains(expected), "\(arguments): \(result.errors)")
+        }
+        let events = directory.appendingPathComponent("events.out.tfevents.1")
+        try Data("bad".utf8).write(to: events)
+        let inspected = try swiftgan(["inspect", events.path])
+        XCTAssertTrue(inspected.errors.contains("not a valid TensorBoard event file"), inspected.errors)
+    }
+
     func testBadCountsAndSamplesAreOneLineErrors() throws {
         let run = directory.appendingPathComponent("sampled")
         XCTAssertEqual(try swiftgan(train(run)).status, 0)

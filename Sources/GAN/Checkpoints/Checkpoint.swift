@@ -72,6 +72,10 @@ public enum Checkpoint {
     /// points `latest.safetensors` at it, and keeps the newest `keep` step files.
     @discardableResult
     public static func write(_ checkpoint: SafeTensors.File, in directory: URL, keep: Int) throws -> URL {
+        try StopSignal.whileWritingCheckpoint { try writeFiles(checkpoint, in: directory, keep: keep) }
+    }
+
+    static func writeFiles(_ checkpoint: SafeTensors.File, in directory: URL, keep: Int) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let step = Int(checkpoint.metadata["step"] ?? "") ?? 0
         let url = directory.appendingPathComponent(String(format: "step-%08d.safetensors", step))

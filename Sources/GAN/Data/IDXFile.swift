@@ -10,12 +10,13 @@ public struct IDXFile {
 
     public enum ReadError: Error, CustomStringConvertible, Equatable {
         case unreadable(path: String, reason: String)
-        case invalid(path: String, reason: String)
+        /// `format` names what the file should have been: IDX, .npy, TensorBoard event.
+        case invalid(path: String, reason: String, format: String = "IDX")
 
         public var description: String {
             switch self {
             case let .unreadable(path, reason): "cannot read \(path): \(reason)"
-            case let .invalid(path, reason): "\(path) is not a valid IDX file: \(reason)"
+            case let .invalid(path, reason, format): "\(path) is not a valid \(format) file: \(reason)"
             }
         }
     }
@@ -23,7 +24,7 @@ public struct IDXFile {
     public static func read(_ url: URL) throws -> IDXFile {
         let raw: Data
         do { raw = try Data(contentsOf: url) } catch {
-            throw ReadError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+            throw ReadError.unreadable(path: url.path, reason: FileProblem.reason(error))
         }
         var bytes = raw
         if Gzip.isCompressed(raw) {

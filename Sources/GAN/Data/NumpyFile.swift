@@ -45,7 +45,9 @@ public enum NumpyFile {
     }
 
     private static func read(_ url: URL, type: String, width: Int) throws -> (body: Data, shape: [Int]) {
-        func invalid(_ reason: String) -> Error { IDXFile.ReadError.invalid(path: url.path, reason: reason) }
+        func invalid(_ reason: String) -> Error {
+            IDXFile.ReadError.invalid(path: url.path, reason: reason, format: ".npy")
+        }
         let data = try Data(contentsOf: url)
         guard data.count >= 10, data.prefix(6) == Data([0x93]) + Data("NUMPY".utf8) else {
             throw invalid("not a .npy file")

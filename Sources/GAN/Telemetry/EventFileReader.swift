@@ -19,7 +19,9 @@ public enum EventFileReader {
 
     public static func read(_ url: URL) throws -> (fileVersion: String?, values: [Value]) {
         let data = try Data(contentsOf: url)
-        func corrupt(_ reason: String) -> Error { IDXFile.ReadError.invalid(path: url.path, reason: reason) }
+        func corrupt(_ reason: String) -> Error {
+            IDXFile.ReadError.invalid(path: url.path, reason: reason, format: "TensorBoard event")
+        }
         var offset = 0
         var version: String?
         var values: [Value] = []
