@@ -31,10 +31,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // CUDA's driver API, NVRTC and cuBLAS, loaded at run time (dlopen): nothing of CUDA is needed to build.
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
+        // PNG and JPEG decoding for image folders (libpng-dev, libjpeg-dev: libjpeg-turbo).
+        .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CCUDA"], swiftSettings: uncheckedInRelease),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Distributed", dependencies: ["NN", "CMPI"]),
-        .target(name: "GAN", dependencies: ["NN", "Distributed", "CZlib", "Yams"]),
+        .target(name: "GAN", dependencies: ["NN", "Distributed", "CZlib", "CImageCodecs", "Yams"]),
         // Fixture loading, comparisons and gradient checks shared by the test targets.
         .target(name: "TestSupport", dependencies: ["NN", "Tensor"], path: "Tests/Support"),
         .executableTarget(

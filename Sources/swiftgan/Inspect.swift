@@ -4,12 +4,16 @@ import GAN
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show what a checkpoint (.safetensors) or a TensorBoard event file holds.")
+        abstract: "Show what a checkpoint (.safetensors), a TensorBoard event file or an image folder holds.")
 
-    @Argument(help: "A .safetensors checkpoint or an events.out.tfevents.* file.") var file: String
+    @Argument(help: "A .safetensors checkpoint, an events.out.tfevents.* file or a folder of images.") var file: String
 
     func run() throws {
         let url = URL(fileURLWithPath: file)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+            return try inspectFolder(url)
+        }
         if url.lastPathComponent.contains("tfevents") {
             let (version, values) = try EventFileReader.read(url)
             print("\(url.path): TensorBoard events (\(version ?? "no version record")), \(values.count) values")
@@ -39,6 +43,29 @@ struct Inspect: ParsableCommand {
         if let config = contents.metadata["config"] {
             print("config:")
             print(config.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        }
+    }
+
+    func inspectFolder(_ url: URL) throws {
+        let folder = try ImageFolder(scanning: url)
+        let summary = folder.summarize()
+        print("\(url.path): image folder, \(folder.files.count) image files")
+        print("  readable: \(summary.images) (\(summary.grey) greyscale, \(summary.colour) colour)")
+        if summary.images > 0 {
+            print(
+                "  sizes: \(summary.smallest.width)x\(summary.smallest.height) to "
+                    + "\(summary.largest.width)x\(summary.largest.height) (width x height)")
+        }
+        if folder.classes.isEmpty {
+            print("  classes: none (images outside class subfolders: an unlabelled set)")
+        } else {
+            print("  classes: \(folder.classes.count) (labels in this order)")
+            for (label, entry) in summary.perClass.enumerated() { print("    \(label) \(entry.name): \(entry.count)") }
+        }
+        if folder.otherFiles > 0 { print("  other files, left out: \(folder.otherFiles)") }
+        if !summary.unreadable.isEmpty {
+            print("  unreadable: \(summary.unreadable.count), skipped in training (data.strict: true refuses them)")
+            for path in summary.unreadable.prefix(10) { print("    \(path)") }
         }
     }
 }

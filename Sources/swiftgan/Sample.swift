@@ -13,7 +13,7 @@ struct Sample: ParsableCommand {
     var label: Int?
     @Option(help: "Noise as a float32 .npy of shape [N, z], for samples reproducible across tools.") var noise: String?
     @Option(help: "Random seed of the noise.") var seed = 0
-    @Option(help: "Output: .png (a grid) or .npy (float32 [N, 1, H, W] in [-1, 1]; labels in NAME.labels.npy).")
+    @Option(help: "Output: .png (a grid) or .npy (float32 [N, C, H, W] in [-1, 1]; labels in NAME.labels.npy).")
     var out: String
     @Flag(help: "Conditional models: one row per digit, as seed 000's generate_digit_image.") var perDigit = false
     @Option(help: "Where the generator runs: cpu, cuda or cuda:N.") var device = "cpu"

@@ -70,7 +70,7 @@ struct Train: ParsableCommand {
             }
         }
         defer { withExtendedLifetime(lock) {} }
-        let data = try DataLocator(config: config, directory: data)
+        let data = try DataLocator(config: config, directory: data, communicator: communicator)
         if communicator.isRoot {
             for notice in data.notices { Console.error("notice: \(notice)\n") }
         }

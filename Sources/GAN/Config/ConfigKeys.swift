@@ -136,7 +136,28 @@ struct ConfigKey {
                 "Which IDX files to read; the folder is data.directory, else Data/DATASET."),
             text(
                 "data.directory", \.data.directory,
-                "A folder of IDX files (train-images-idx3-ubyte[.gz], t10k-...); empty: Data/DATASET."),
+                "A folder of IDX files (train-images-idx3-ubyte[.gz], t10k-...) or of images; empty: Data/DATASET."),
+            choice(
+                "data.format", \.data.format,
+                "idx files, a folder of PNG/JPEG images (class subfolders give labels), or auto: idx when the "
+                    + "folder has IDX files."),
+            ConfigKey.make(
+                "data.channels",
+                "1 (grey) or 3 (RGB): images are converted as PIL converts them, and the models make this many.",
+                accepts: "1, 3",
+                read: { r, name, c in
+                    let channels = try r.int(name, default: c.data.channels, in: 1...3)
+                    guard channels != 2 else { throw r.error(name, "expected 1 (grey) or 3 (RGB), got 2") }
+                    c.data.channels = channels
+                },
+                node: { Yams.Node(String($0.data.channels), Tag(.int)) }),
+            flag("data.flip", \.data.flip, "Flip each training image left-right with probability 1/2."),
+            flag(
+                "data.strict", \.data.strict,
+                "An unreadable image in a folder is an error instead of a warning and a skip."),
+            text(
+                "data.cache", \.data.cache,
+                "Where decoded image folders are cached; empty: $SWIFTGAN_CACHE, else ~/.cache/swiftgan/images."),
             integer(
                 "data.image_size", \.data.imageSize, in: 8...256,
                 "Images are resized (bilinear) to this side; it must be the architecture's."),
@@ -316,7 +337,8 @@ struct ConfigKey {
 extension TrainingConfig {
     /// Keys a resumed run may change: how long it trains, what it logs, where its data and device are.
     public static let keysSafeToChangeOnResume = [
-        "name", "data.directory", "training.epochs", "training.max_steps", "logging.*", "runtime.device",
+        "name", "data.directory", "data.cache", "data.strict", "training.epochs", "training.max_steps", "logging.*",
+        "runtime.device",
         "runtime.threads",
     ]
 

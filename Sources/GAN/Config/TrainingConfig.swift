@@ -6,6 +6,8 @@ import Yams
 public struct TrainingConfig: Equatable {
     // The choices a key offers: each spelt in the file as its raw value. `ConfigKeys.swift` lists every key once.
     public enum Dataset: String, CaseIterable { case mnist, fashionMNIST = "fashion-mnist" }
+    /// How the data folder is read: `idx` files, a `folder` of images, or `auto` (IDX files when it has them).
+    public enum DataFormat: String, CaseIterable { case auto, idx, folder }
     public enum Initialization: String, CaseIterable {
         case pytorch, dcganNormal = "dcgan-normal", dcgan64Normal = "dcgan64-normal"
     }
@@ -21,6 +23,15 @@ public struct TrainingConfig: Equatable {
         public var directory = ""
         public var imageSize = 28
         public var range = ImageDataset.ValueRange.symmetric
+        public var format = DataFormat.auto
+        /// 1 (grey) or 3 (RGB): what images are converted to and what the models make.
+        public var channels = 1
+        /// Flip each training image left-right with probability 1/2 (torchvision's RandomHorizontalFlip).
+        public var flip = false
+        /// An unreadable image in a folder is an error instead of a warning and a skip.
+        public var strict = false
+        /// Where decoded image folders are cached; empty: $SWIFTGAN_CACHE, else ~/.cache/swiftgan/images.
+        public var cache = ""
     }
 
     public struct ModelSettings: Equatable {
@@ -123,7 +134,7 @@ public struct TrainingConfig: Equatable {
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw ConfigError(
                 file: url.path, keyPath: "",
-                message: "cannot read the file (\((error as NSError).localizedDescription))")
+                message: "cannot read the file: \(FileProblem.reason(error))")
         }
         return try parse(text, file: url.path, overrides: overrides)
     }
@@ -191,6 +202,16 @@ public struct TrainingConfig: Equatable {
             throw r.error(
                 "model.discriminator_sigmoid",
                 "a \(loss.kind.rawValue) critic outputs scores, not probabilities: set it to false")
+        }
+        if data.channels == 3, !ModelZoo.takesColour(model.architecture) {
+            throw r.error(
+                "data.channels",
+                "\(model.architecture.rawValue) reads 1-channel images; RGB needs dcgan, dcgan28, dcgan64 or sngan")
+        }
+        if data.channels == 3, logging.evaluateEvery > 0 {
+            throw r.error(
+                "logging.evaluate_every",
+                "FID/KID/IS score greyscale digits; set it to 0 for RGB data (data.channels: 3)")
         }
         let expected = ModelZoo.imageSize(model.architecture)
         if data.imageSize != expected {

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A labelled set of greyscale images held in memory as bytes (60,000 MNIST digits at 64×64 are 246 MB as
-/// bytes, 983 MB as floats); batches are scaled to floats as they are taken.
+/// A labelled set of images held as bytes (60,000 MNIST digits at 64×64 are 246 MB as bytes, 983 MB as
+/// floats), in memory or memory-mapped from an image folder's cache; batches are scaled to floats as they
+/// are taken.
 public struct ImageDataset {
     public enum Split: String { case train, test }
 
@@ -9,18 +10,32 @@ public struct ImageDataset {
     public enum ValueRange: String, Codable { case symmetric = "[-1, 1]", unit = "[0, 1]" }
 
     public let imageSize: Int
+    public let channels: Int
     public let labels: [Int]
-    /// `(count, size, size)` bytes.
-    let pixels: [UInt8]
+    /// `(slots, C, size, size)` bytes from `pixelOffset` on.
+    let pixels: Data
+    let pixelOffset: Int
+    /// The slot of each image in `pixels`, when some slots are left out (unreadable files); nil: image i is slot i.
+    let slots: [Int]?
     public let source: String
 
     public var count: Int { labels.count }
 
-    public init(pixels: [UInt8], labels: [Int], imageSize: Int, source: String) {
-        precondition(pixels.count == labels.count * imageSize * imageSize)
+    public init(pixels: [UInt8], labels: [Int], imageSize: Int, channels: Int = 1, source: String) {
+        self.init(
+            pixels: Data(pixels), offset: 0, slots: nil, labels: labels, imageSize: imageSize, channels: channels,
+            source: source)
+    }
+
+    init(pixels: Data, offset: Int, slots: [Int]?, labels: [Int], imageSize: Int, channels: Int, source: String) {
+        precondition(
+            pixels.count - offset >= (slots?.max().map { $0 + 1 } ?? labels.count) * channels * imageSize * imageSize)
         self.pixels = pixels
+        self.pixelOffset = offset
+        self.slots = slots
         self.labels = labels
         self.imageSize = imageSize
+        self.channels = channels
         self.source = source
     }
 
@@ -67,23 +82,36 @@ public struct ImageDataset {
 
     /// The images and labels in `range`, as a dataset of their own (for short runs and tests).
     public func subset(_ range: Range<Int>) -> ImageDataset {
-        let plane = imageSize * imageSize
-        return ImageDataset(
-            pixels: Array(pixels[(range.lowerBound * plane)..<(range.upperBound * plane)]),
-            labels: Array(labels[range]),
-            imageSize: imageSize, source: "\(source) [\(range.lowerBound)..<\(range.upperBound)]")
+        ImageDataset(
+            pixels: pixels, offset: pixelOffset, slots: range.map { slots?[$0] ?? $0 }, labels: Array(labels[range]),
+            imageSize: imageSize, channels: channels,
+            source: "\(source) [\(range.lowerBound)..<\(range.upperBound)]")
     }
 
-    /// Images `indices`, scaled: `(indices.count, 1, size, size)`, and their labels.
-    public func batch<C: Collection>(_ indices: C, range: ValueRange) -> (images: Tensor, labels: [Int])
+    /// Images `indices`, scaled: `(indices.count, C, size, size)`, and their labels. `flips[n]` mirrors the
+    /// n-th image left to right.
+    public func batch<C: Collection>(
+        _ indices: C, range: ValueRange, flips: [Bool]? = nil
+    ) -> (
+        images: Tensor, labels: [Int]
+    )
     where C.Element == Int {
-        let plane = imageSize * imageSize
-        let images = Tensor(uninitialized: [indices.count, 1, imageSize, imageSize])
+        let side = imageSize, image = channels * side * side
+        let images = Tensor(uninitialized: [indices.count, channels, side, side])
         let (scale, shift): (Float, Float) = range == .symmetric ? (2 / 255, -1) : (1 / 255, 0)
-        for (n, index) in indices.enumerated() {
-            let target = images.pointer + n * plane
-            pixels.withUnsafeBufferPointer { source in
-                for i in 0..<plane { target[i] = Float(source[index * plane + i]) * scale + shift }
+        pixels.withUnsafeBytes { bytes in
+            let base = bytes.bindMemory(to: UInt8.self).baseAddress! + pixelOffset
+            for (n, index) in indices.enumerated() {
+                let (source, target) = (base + (slots?[index] ?? index) * image, images.pointer + n * image)
+                if flips?[n] ?? false {
+                    for row in 0..<(channels * side) {
+                        for x in 0..<side {
+                            target[row * side + x] = Float(source[row * side + side - 1 - x]) * scale + shift
+                        }
+                    }
+                } else {
+                    for i in 0..<image { target[i] = Float(source[i]) * scale + shift }
+                }
             }
         }
         return (images, indices.map { labels[$0] })

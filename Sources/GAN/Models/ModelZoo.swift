@@ -18,6 +18,8 @@ public enum ModelZoo {
         public var sigmoid = true
         /// Batch norm in the DCGAN discriminator (false for a gradient-penalty critic).
         public var discriminatorBatchNorm = true
+        /// Image channels: 1 (grey) or 3 (RGB); only the convolutional architectures take 3.
+        public var channels = 1
 
         public init() {}
     }
@@ -33,11 +35,13 @@ public enum ModelZoo {
                 noiseSize: options.noiseSize, classes: options.classes, batchNormEpsilon: options.batchNormEpsilon,
                 random: random)
         case .mlpGAN: return mlpGANGenerator(noiseSize: options.noiseSize, random: random)
-        case .dcgan: return DCGANGenerator(noiseSize: options.noiseSize, random: random)
-        case .dcgan28: return dcgan28Generator(noiseSize: options.noiseSize, random: random)
-        case .dcgan64: return dcgan64Generator(noiseSize: options.noiseSize, random: random)
+        case .dcgan: return DCGANGenerator(noiseSize: options.noiseSize, channels: options.channels, random: random)
+        case .dcgan28: return dcgan28Generator(noiseSize: options.noiseSize, channels: options.channels, random: random)
+        case .dcgan64: return dcgan64Generator(noiseSize: options.noiseSize, channels: options.channels, random: random)
         case .sngan:
-            return SNGANGenerator(noiseSize: options.noiseSize, classes: max(options.classes, 1), random: random)
+            return SNGANGenerator(
+                noiseSize: options.noiseSize, classes: max(options.classes, 1), channels: options.channels,
+                random: random)
         }
     }
 
@@ -49,11 +53,18 @@ public enum ModelZoo {
         case .mlpGAN: return mlpGANDiscriminator(random: random)
         case .dcgan:
             return DCGANDiscriminator(
-                batchNorm: options.discriminatorBatchNorm, sigmoid: options.sigmoid, random: random)
-        case .dcgan28: return dcgan28Discriminator(random: random)
-        case .dcgan64: return dcgan64Discriminator(random: random)
-        case .sngan: return try SNGANDiscriminator(classes: max(options.classes, 1), random: random)
+                batchNorm: options.discriminatorBatchNorm, sigmoid: options.sigmoid, channels: options.channels,
+                random: random)
+        case .dcgan28: return dcgan28Discriminator(channels: options.channels, random: random)
+        case .dcgan64: return dcgan64Discriminator(channels: options.channels, random: random)
+        case .sngan:
+            return try SNGANDiscriminator(classes: max(options.classes, 1), channels: options.channels, random: random)
         }
+    }
+
+    /// Whether an architecture takes RGB images (`Options.channels` 3): the convolutional ones.
+    public static func takesColour(_ architecture: Architecture) -> Bool {
+        [.dcgan, .dcgan28, .dcgan64, .sngan].contains(architecture)
     }
 
     /// The image side each architecture works at.

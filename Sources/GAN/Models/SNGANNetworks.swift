@@ -6,14 +6,14 @@ public final class SNGANGenerator: GANNetwork {
     let fc: Sequential
     let deconv: Sequential
 
-    public init(noiseSize: Int = 100, classes: Int = 10, random: RandomGenerator) {
+    public init(noiseSize: Int = 100, classes: Int = 10, channels: Int = 1, random: RandomGenerator) {
         precondition(classes > 0, "SNGAN's generator is conditional: classes must be at least 1")
         fc = Sequential(
             Linear(noiseSize + classes, 1024, generator: random), BatchNorm1d(1024), ReLU(),
             Linear(1024, 6272, generator: random), BatchNorm1d(6272), ReLU())
         deconv = Sequential(
             ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), BatchNorm2d(64), ReLU(),
-            ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1, generator: random), Tanh())
+            ConvTranspose2d(64, channels, kernelSize: 4, stride: 2, padding: 1, generator: random), Tanh())
         super.init(classes: classes)
         register(fc, as: "fc")
         register(deconv, as: "deconv")
@@ -34,12 +34,13 @@ public final class SNGANDiscriminator: GANNetwork {
     let fc: Sequential
     let embed: Embedding
 
-    public init(classes: Int = 10, random: RandomGenerator) throws {
+    public init(classes: Int = 10, channels: Int = 1, random: RandomGenerator) throws {
         guard classes > 0 else {
             throw ModuleError.invalidConfiguration("SNGAN's discriminator is conditional: classes must be at least 1")
         }
         conv = Sequential(
-            try spectralNorm(Conv2d(1, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), generator: random),
+            try spectralNorm(
+                Conv2d(channels, 64, kernelSize: 4, stride: 2, padding: 1, generator: random), generator: random),
             LeakyReLU(0.2),
             try spectralNorm(
                 Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, generator: random), generator: random),

@@ -114,7 +114,8 @@ public final class RunDirectory: TrainingObserver {
         let image = ImageGrid(grid.images, columns: imagesPerRow)
         let png = image.png
         try png.write(to: imagesURL.appendingPathComponent(name), options: .atomic)
-        try tensorBoard.image("samples", png: png, width: image.width, height: image.height, step: step)
+        try tensorBoard.image(
+            "samples", png: png, width: image.width, height: image.height, channels: image.channels, step: step)
     }
 
     /// FID, KID, IS and label accuracy to metrics.jsonl (`"kind": "evaluation"`) and TensorBoard (`quality/...`).

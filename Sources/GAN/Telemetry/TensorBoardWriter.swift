@@ -35,11 +35,11 @@ public final class TensorBoardWriter {
     }
 
     /// A PNG image under `tag` at `step` (TensorBoard's Images tab).
-    public func image(_ tag: String, png: Data, width: Int, height: Int, step: Int) throws {
+    public func image(_ tag: String, png: Data, width: Int, height: Int, channels: Int = 1, step: Int) throws {
         var image = ProtoWriter()
         image.varint(1, UInt64(height))
         image.varint(2, UInt64(width))
-        image.varint(3, 1)  // colour space: greyscale
+        image.varint(3, UInt64(channels))  // colour space: 1 greyscale, 3 RGB
         image.bytes(4, png)
         var entry = ProtoWriter()
         entry.string(1, tag)

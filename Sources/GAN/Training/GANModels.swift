@@ -23,6 +23,7 @@ public final class GANModels {
         options.batchNormEpsilon = config.model.batchNormEpsilon
         options.sigmoid = config.model.discriminatorSigmoid
         options.discriminatorBatchNorm = config.model.discriminatorBatchNorm
+        options.channels = config.data.channels
         let random = RandomGenerator(seed: UInt64(config.seed), stream: 0x1417)
         generator = try ModelZoo.generator(config.model.architecture, options: options, random: random)
         discriminator = try ModelZoo.discriminator(config.model.architecture, options: options, random: random)

@@ -5,7 +5,7 @@ import Foundation
 /// the batch is split, so the training is the same on 1, 2 or 4 ranks.
 public struct SampleRandom {
     public enum Stream: UInt32 {
-        case noise = 1, generatorNoise, fakeLabels, generatorLabels, penaltyWeights, fixedNoise, epochOrder
+        case noise = 1, generatorNoise, fakeLabels, generatorLabels, penaltyWeights, fixedNoise, epochOrder, flips
     }
 
     /// The step keys of draws made outside training steps, where a training step's number would collide.

@@ -244,7 +244,8 @@ public final class Trainer {
         g.train()
         d.train()
         let samples = localSamples  // positions within the global batch: they key every random draw
-        let (hostReal, realLabels) = dataset.batch(indices, range: config.data.range)
+        let flips = config.data.flip ? samples.map { random.uniform(.flips, step: step, sample: $0) < 0.5 } : nil
+        let (hostReal, realLabels) = dataset.batch(indices, range: config.data.range, flips: flips)
         let real = try hostReal.to(device)
         let conditional = config.model.classes > 0
         let fakeLabels = conditional ? try labels(.fakeLabels, realLabels: realLabels) : nil
