@@ -161,6 +161,47 @@ final class RobustnessTests: XCTestCase {
         XCTAssertTrue(inspected.errors.contains("not a valid TensorBoard event file"), inspected.errors)
     }
 
+    /// Under mpirun on 1, 2 and 4 ranks, bad input ends every rank with the error and a non-zero exit (no
+    /// rank left waiting in a collective, no crash): a bad value, a run directory that is a file, and a
+    /// resume from a damaged checkpoint.
+    func testBadInputUnderMpirunEndsTheJobWithTheError() throws {
+        let binary = try Prerequisites.releaseBinary()
+        let file = directory.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        let damaged = directory.appendingPathComponent("damaged/checkpoints")
+        try FileManager.default.createDirectory(at: damaged, withIntermediateDirectories: true)
+        try Data("not a checkpoint".utf8).write(to: damaged.appendingPathComponent("latest.safetensors"))
+        let cases: [([String], String)] = [
+            (train(directory.appendingPathComponent("x"), ["--set", "training.batch_size=0"]), "training.batch_size"),
+            (train(file), "a-file"),
+            (train(damaged.deletingLastPathComponent(), ["--resume"]), "latest.safetensors"),
+        ]
+        for ranks in [1, 2, 4] {
+            for (arguments, expected) in cases {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                var launcher = ["mpirun", "-np", "\(ranks)", "--oversubscribe"]
+                if getuid() == 0 { launcher.append("--allow-run-as-root") }
+                process.arguments = launcher + [binary.path] + arguments
+                process.currentDirectoryURL = Repository.root
+                process.environment = ProcessInfo.processInfo.environment.filter { key, _ in
+                    !["OMPI_", "PMIX_", "PMI_", "OPAL_", "ORTE_"].contains { key.hasPrefix($0) }
+                }
+                let pipe = Pipe()
+                (process.standardError, process.standardOutput) = (pipe, pipe)
+                try process.run()
+                let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                XCTAssertNotEqual(process.terminationStatus, 0, "\(ranks) ranks, \(arguments): \(output)")
+                XCTAssertTrue(output.contains(expected), "\(ranks) ranks, \(arguments): \(output)")
+                // Ranks that MPI_Abort stops are killed by design; a crash of our own is not.
+                for crash in ["Fatal error", "Segmentation fault", "Illegal instruction", "Floating point exception"] {
+                    XCTAssertFalse(output.contains(crash), "\(ranks) ranks, \(arguments): \(output)")
+                }
+            }
+        }
+    }
+
     func testBadCountsAndSamplesAreOneLineErrors() throws {
         let run = directory.appendingPathComponent("sampled")
         XCTAssertEqual(try swiftgan(train(run)).status, 0)
