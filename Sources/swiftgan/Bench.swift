@@ -56,6 +56,7 @@ struct Bench: ParsableCommand {
         let n = Double(timer.slowest.count)
         let step = timer.slowest.reduce(0, +) / n
         let allreduce = timer.allreduce.reduce(0, +) / n, syncBN = timer.syncBatchNorm.reduce(0, +) / n
+        let dataWait = timer.dataWait.reduce(0, +) / n
         let fields: [(String, String)] = [
             ("config", "\"\(config.name)\""), ("device", "\"\(config.runtime.device)\""),
             ("world_size", "\(communicator.size)"), ("threads", "\(ComputeThreads.count)"),
@@ -65,7 +66,8 @@ struct Bench: ParsableCommand {
             ("images_per_second", format(Double(config.training.batchSize) / step)),
             ("ms_per_step", format(step * 1e3)), ("compute_ms", format((step - allreduce - syncBN) * 1e3)),
             ("allreduce_wait_ms", format(allreduce * 1e3)), ("syncbn_ms", format(syncBN * 1e3)),
-            ("allreduce_share", String(format: "%.4f", allreduce / step)), ("peak_memory_mb", format(peak)),
+            ("allreduce_share", String(format: "%.4f", allreduce / step)),
+            ("data_wait_ms", String(format: "%.3f", dataWait * 1e3)), ("peak_memory_mb", format(peak)),
         ]
         print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
     }
@@ -83,12 +85,13 @@ struct Bench: ParsableCommand {
 /// Collects the per-step timings after the warm-up.
 final class StepTimer: TrainingObserver {
     let skip: Int
-    var slowest: [Double] = [], allreduce: [Double] = [], syncBatchNorm: [Double] = []
+    var slowest: [Double] = [], allreduce: [Double] = [], syncBatchNorm: [Double] = [], dataWait: [Double] = []
     init(skip: Int) { self.skip = skip }
     func stepFinished(_ metrics: StepMetrics, progress: TrainingProgress) throws {
         guard progress.step > skip else { return }
         slowest.append(metrics.slowestStepSeconds)
         allreduce.append(metrics.allreduceSeconds)
         syncBatchNorm.append(metrics.syncBatchNormSeconds)
+        dataWait.append(metrics.dataWaitSeconds)
     }
 }

@@ -96,13 +96,28 @@ public struct ImageDataset {
         images: Tensor, labels: [Int]
     )
     where C.Element == Int {
+        let images = Tensor(uninitialized: [indices.count, channels, imageSize, imageSize])
+        write(Array(indices), range: range, flips: flips, into: images.pointer)
+        return (images, indices.map { labels[$0] })
+    }
+
+    /// The floats of `batch(indices, range:, flips:)` as an array, made on any thread.
+    func values(_ indices: [Int], range: ValueRange, flips: [Bool]?) -> [Float] {
+        let count = indices.count * channels * imageSize * imageSize
+        return [Float](unsafeUninitializedCapacity: count) { values, initialized in
+            write(indices, range: range, flips: flips, into: values.baseAddress!)
+            initialized = count
+        }
+    }
+
+    /// Writes images `indices`, scaled, flipped where `flips` says, to `target` `(N, C, size, size)`.
+    func write(_ indices: [Int], range: ValueRange, flips: [Bool]?, into target: UnsafeMutablePointer<Float>) {
         let side = imageSize, image = channels * side * side
-        let images = Tensor(uninitialized: [indices.count, channels, side, side])
         let (scale, shift): (Float, Float) = range == .symmetric ? (2 / 255, -1) : (1 / 255, 0)
         pixels.withUnsafeBytes { bytes in
             let base = bytes.bindMemory(to: UInt8.self).baseAddress! + pixelOffset
             for (n, index) in indices.enumerated() {
-                let (source, target) = (base + (slots?[index] ?? index) * image, images.pointer + n * image)
+                let (source, target) = (base + (slots?[index] ?? index) * image, target + n * image)
                 if flips?[n] ?? false {
                     for row in 0..<(channels * side) {
                         for x in 0..<side {
@@ -114,7 +129,6 @@ public struct ImageDataset {
                 }
             }
         }
-        return (images, indices.map { labels[$0] })
     }
 
     /// Bilinear resize of each image as PIL does it when torchvision's Resize enlarges an image: sample

@@ -180,6 +180,8 @@ public final class RunDirectory: TrainingObserver {
         case "discriminator_learning_rate": "learning_rate/discriminator"
         case "discriminator_gradient_norm": "gradient_norm/discriminator"
         case "generator_gradient_norm": "gradient_norm/generator"
+        case "data_wait_ms": "throughput/data_wait_ms"
+        case "step_ms": "throughput/step_ms"
         default: key
         }
     }
@@ -206,6 +208,7 @@ struct MetricsWindow {
             ("gradient_penalty", m.gradientPenalty.map(Double.init)),
             ("discriminator_gradient_norm", m.discriminatorGradientNorm),
             ("generator_gradient_norm", m.generatorGradientNorm),
+            ("data_wait_ms", m.dataWaitSeconds * 1e3), ("step_ms", m.slowestStepSeconds * 1e3),
         ]
         for case let (key, value?) in values {
             let old = sums[key] ?? (0, 0)

@@ -21,6 +21,8 @@ public struct StepMetrics: Equatable {
     /// Of the step: waiting for gradient allreduces, and in batch-norm statistic reductions.
     public var allreduceSeconds = 0.0
     public var syncBatchNormSeconds = 0.0
+    /// Of the step: waiting for the batch (assembled in the background during the step before).
+    public var dataWaitSeconds = 0.0
 }
 
 /// One loop for every GAN family: a discriminator step and, on the schedule, a generator step per batch. It
@@ -50,6 +52,10 @@ public final class Trainer {
     /// Each network's data parallelism: replicas made identical, SyncBN, gradient averaging.
     let generatorParallel: DataParallel
     let discriminatorParallel: DataParallel
+    /// Takes each batch from `dataset`, the next one prepared in the background.
+    lazy var loader = BatchLoader(dataset: dataset, range: config.data.range)
+    /// The batch after the one being trained, when the loop knows it: prefetched once a step has its own.
+    var upcoming: BatchLoader.Request?
 
     /// - Parameter checkpoint: a checkpoint to continue from. Rank 0 reads it; the data-parallel setup then
     ///   copies its state to every other rank, so under several ranks a checkpoint must come in here rather
@@ -130,15 +136,19 @@ public final class Trainer {
                 let started = DispatchTime.now().uptimeNanoseconds
                 discriminatorParallel.resetTimers()
                 generatorParallel.resetTimers()
-                let global = order[(batchInEpoch * batchSize)..<((batchInEpoch + 1) * batchSize)]
-                var metrics = try trainStep(
-                    indices: global.dropFirst(localSamples.lowerBound).prefix(localBatchSize),
-                    batchInEpoch: batchInEpoch)
+                func mine(_ batch: Int) -> ArraySlice<Int> {
+                    order[(batch * batchSize)..<((batch + 1) * batchSize)].dropFirst(localSamples.lowerBound)
+                        .prefix(localBatchSize)
+                }
+                let hasNext = batchInEpoch + 1 < batchesPerEpoch && step + 1 < totalSteps
+                upcoming = hasNext ? request(mine(batchInEpoch + 1), step: step + 1) : nil
+                var metrics = try trainStep(indices: mine(batchInEpoch), batchInEpoch: batchInEpoch)
                 try models.generatorArena.values.backend.synchronize()  // a GPU's queued work belongs to this step
                 metrics.stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 metrics.allreduceSeconds = discriminatorParallel.allreduceSeconds + generatorParallel.allreduceSeconds
                 metrics.syncBatchNormSeconds =
                     discriminatorParallel.syncBatchNormSeconds + generatorParallel.syncBatchNormSeconds
+                metrics.dataWaitSeconds = loader.waitSeconds
                 step += 1
                 batchInEpoch += 1
                 metrics = try agree(on: metrics)
@@ -223,7 +233,10 @@ public final class Trainer {
             metrics.discriminatorLoss, metrics.generatorLoss, metrics.realScore, metrics.fakeScore,
             metrics.gradientPenalty,
         ]
-        var sums = values.map { Double($0 ?? 0) } + [metrics.allreduceSeconds, metrics.syncBatchNormSeconds]
+        var sums =
+            values.map { Double($0 ?? 0) } + [
+                metrics.allreduceSeconds, metrics.syncBatchNormSeconds, metrics.dataWaitSeconds,
+            ]
         try sums.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0.baseAddress!, count: $0.count) }
         let ranks = Double(communicator.size)
         var m = metrics
@@ -233,8 +246,15 @@ public final class Trainer {
         )
         m.allreduceSeconds = sums[5] / ranks
         m.syncBatchNormSeconds = sums[6] / ranks
+        m.dataWaitSeconds = sums[7] / ranks
         m.slowestStepSeconds = try communicator.allreduceMax(metrics.stepSeconds)
         return m
+    }
+
+    /// The batch of this rank's images `indices` at `step`, with their flips (keyed by global sample).
+    func request<C: Collection>(_ indices: C, step: Int) -> BatchLoader.Request where C.Element == Int {
+        let flips = config.data.flip ? localSamples.map { random.uniform(.flips, step: step, sample: $0) < 0.5 } : nil
+        return BatchLoader.Request(indices: Array(indices), flips: flips)
     }
 
     /// One batch: the discriminator step (every `discriminatorEvery` batches) and the generator step
@@ -244,8 +264,8 @@ public final class Trainer {
         g.train()
         d.train()
         let samples = localSamples  // positions within the global batch: they key every random draw
-        let flips = config.data.flip ? samples.map { random.uniform(.flips, step: step, sample: $0) < 0.5 } : nil
-        let (hostReal, realLabels) = dataset.batch(indices, range: config.data.range, flips: flips)
+        let (hostReal, realLabels) = try loader.take(request(indices, step: step))
+        if let upcoming { loader.prefetch(upcoming) }
         let real = try hostReal.to(device)
         let conditional = config.model.classes > 0
         let fakeLabels = conditional ? try labels(.fakeLabels, realLabels: realLabels) : nil
