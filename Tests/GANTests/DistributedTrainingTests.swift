@@ -19,15 +19,9 @@ final class DistributedTrainingTests: XCTestCase {
     func launch(ranks: Int, _ arguments: [String], output: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var flags = ["mpirun", "-np", "\(ranks)", "--oversubscribe"]
-        if getuid() == 0 { flags.append("--allow-run-as-root") }
-        process.arguments = flags + [binary, "train", "--quiet"] + arguments
+        process.arguments = MPIJob.launcher(ranks: ranks) + [binary, "train", "--quiet"] + arguments
         process.currentDirectoryURL = Repository.root
-        // This test process may itself be an MPI singleton (the collective tests run in it too); its Open MPI
-        // and PMIx variables would make the new job try to join it.
-        process.environment = ProcessInfo.processInfo.environment.filter { key, _ in
-            !["OMPI_", "PMIX_", "PMI_", "OPAL_", "ORTE_"].contains { key.hasPrefix($0) }
-        }
+        process.environment = MPIJob.environment
         let log = output ?? directory.appendingPathComponent("log-\(UUID().uuidString).txt")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
@@ -222,9 +216,7 @@ final class DistributedTrainingTests: XCTestCase {
                 "--set", "logging.evaluate_test_split=false", "--epochs", "1",
             ]
             process.currentDirectoryURL = Repository.root
-            var environment = ProcessInfo.processInfo.environment.filter { key, _ in
-                !["OMPI_", "PMIX_", "PMI_", "OPAL_", "ORTE_"].contains { key.hasPrefix($0) }
-            }
+            var environment = MPIJob.environment
             environment["SWIFTGAN_BINARY"] = binary
             process.environment = environment
             let handle = try FileHandle(forWritingTo: log)

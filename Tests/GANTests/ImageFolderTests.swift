@@ -135,19 +135,15 @@ final class ImageFolderTests: XCTestCase {
             let runDirectory = directory.appendingPathComponent(run)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            var launcher = ranks > 1 ? ["mpirun", "-np", "\(ranks)", "--oversubscribe"] : []
-            if ranks > 1, getuid() == 0 { launcher.append("--allow-run-as-root") }
             process.arguments =
-                launcher + [
+                (ranks > 1 ? MPIJob.launcher(ranks: ranks) : []) + [
                     binary.path, "train", "--config", "Configs/dcgan.yaml", "--data", folder.path, "--quiet",
                     "--run-dir", runDirectory.path, "--max-steps", "2", "--set", "training.batch_size=4",
                     "--set", "data.channels=\(channels)", "--set", "data.cache=\(cache.path)",
                     "--set", "logging.evaluate_test_split=false", "--set", "data.flip=true",
                 ]
             process.currentDirectoryURL = Repository.root
-            process.environment = ProcessInfo.processInfo.environment.filter { key, _ in
-                !["OMPI_", "PMIX_", "PMI_", "OPAL_", "ORTE_"].contains { key.hasPrefix($0) }
-            }
+            process.environment = MPIJob.environment
             let errors = Pipe()
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice

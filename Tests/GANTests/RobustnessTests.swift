@@ -180,13 +180,9 @@ final class RobustnessTests: XCTestCase {
             for (arguments, expected) in cases {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                var launcher = ["mpirun", "-np", "\(ranks)", "--oversubscribe"]
-                if getuid() == 0 { launcher.append("--allow-run-as-root") }
-                process.arguments = launcher + [binary.path] + arguments
+                process.arguments = MPIJob.launcher(ranks: ranks) + [binary.path] + arguments
                 process.currentDirectoryURL = Repository.root
-                process.environment = ProcessInfo.processInfo.environment.filter { key, _ in
-                    !["OMPI_", "PMIX_", "PMI_", "OPAL_", "ORTE_"].contains { key.hasPrefix($0) }
-                }
+                process.environment = MPIJob.environment
                 let pipe = Pipe()
                 (process.standardError, process.standardOutput) = (pipe, pipe)
                 try process.run()
