@@ -110,10 +110,13 @@ public final class DataParallel {
     public var allreduceSeconds: Double { allreduceWait }
     /// Seconds spent in batch-norm statistic reductions (forward and backward), since the last `resetTimers()`.
     public var syncBatchNormSeconds: Double { statistics?.seconds ?? 0 }
+    /// Batch-norm statistic reductions since the last `resetTimers()`.
+    public var syncBatchNormCollectives: Int { statistics?.calls ?? 0 }
 
     public func resetTimers() {
         allreduceWait = 0
         statistics?.seconds = 0
+        statistics?.calls = 0
     }
 }
 
@@ -152,11 +155,12 @@ struct GradientBucket {
 /// batch, so running statistics stay identical and the result equals one process's.
 final class SyncStatistics: StatisticsReducer {
     let communicator: Communicator
-    var seconds = 0.0
+    var seconds = 0.0, calls = 0
 
     init(communicator: Communicator) { self.communicator = communicator }
 
     func sum(_ values: inout [Double]) throws {
+        calls += 1
         let started = DispatchTime.now().uptimeNanoseconds
         try values.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0.baseAddress!, count: $0.count) }
         seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

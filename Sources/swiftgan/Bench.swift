@@ -13,6 +13,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed steps first.") var warmup = 3
     @Option(help: "Global batch (default: the config's).") var batchSize: Int?
     @Flag(help: "One blocking allreduce after backward instead of overlapped buckets.") var noOverlap = false
+    @Flag(
+        help:
+            "Also print where each rank's step goes (compute, SyncBN, gradient allreduce wait, data wait, waiting for the slowest rank) to stderr, and add it to the JSON."
+    )
+    var timeline = false
     @Option(help: "Where to train: cpu, cuda or cuda:N (default: the config's runtime.device).") var device: String?
     @Option(
         help: "CPU threads per process (default: the config's runtime.threads; 0: all cores, divided among the ranks).")
@@ -52,12 +57,13 @@ struct Bench: ParsableCommand {
         try trainer.run()
 
         let peak = try communicator.allreduceMax(Self.peakMemoryMegabytes())
+        let ranks = timeline ? try Self.timeline(timer.thisRank, communicator) : []
         guard communicator.isRoot else { return }
         let n = Double(timer.slowest.count)
         let step = timer.slowest.reduce(0, +) / n
         let allreduce = timer.allreduce.reduce(0, +) / n, syncBN = timer.syncBatchNorm.reduce(0, +) / n
         let dataWait = timer.dataWait.reduce(0, +) / n
-        let fields: [(String, String)] = [
+        var fields: [(String, String)] = [
             ("config", "\"\(config.name)\""), ("device", "\"\(config.runtime.device)\""),
             ("world_size", "\(communicator.size)"), ("threads", "\(ComputeThreads.count)"),
             ("global_batch", "\(config.training.batchSize)"),
@@ -69,6 +75,10 @@ struct Bench: ParsableCommand {
             ("allreduce_share", String(format: "%.4f", allreduce / step)),
             ("data_wait_ms", String(format: "%.3f", dataWait * 1e3)), ("peak_memory_mb", format(peak)),
         ]
+        if timeline {
+            Console.error(RankTimeline.table(ranks))
+            fields.append(("timeline", "[" + ranks.map(\.json).joined(separator: ", ") + "]"))
+        }
         print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
     }
 
@@ -86,6 +96,7 @@ struct Bench: ParsableCommand {
 final class StepTimer: TrainingObserver {
     let skip: Int
     var slowest: [Double] = [], allreduce: [Double] = [], syncBatchNorm: [Double] = [], dataWait: [Double] = []
+    var thisRank: [RankTimes] = []
     init(skip: Int) { self.skip = skip }
     func stepFinished(_ metrics: StepMetrics, progress: TrainingProgress) throws {
         guard progress.step > skip else { return }
@@ -93,5 +104,54 @@ final class StepTimer: TrainingObserver {
         allreduce.append(metrics.allreduceSeconds)
         syncBatchNorm.append(metrics.syncBatchNormSeconds)
         dataWait.append(metrics.dataWaitSeconds)
+        thisRank.append(metrics.thisRank)
+    }
+}
+
+extension Bench {
+    /// Every rank's mean times over the timed steps, gathered to all.
+    static func timeline(_ steps: [RankTimes], _ communicator: Communicator) throws -> [RankTimeline] {
+        let n = Double(max(steps.count, 1))
+        func mean(_ value: (RankTimes) -> Double) -> Double { steps.map(value).reduce(0, +) / n }
+        let mine = [
+            mean(\.stepSeconds), mean(\.computeSeconds), mean(\.syncBatchNormSeconds),
+            mean { Double($0.syncBatchNormCollectives) }, mean(\.allreduceSeconds), mean(\.dataWaitSeconds),
+        ]
+        let gathered = try mine.map { try communicator.allgather($0) }
+        let slowestCompute = gathered[1].max() ?? 0
+        return (0..<communicator.size).map { rank in
+            RankTimeline(
+                rank: rank, step: gathered[0][rank], compute: gathered[1][rank], syncBatchNorm: gathered[2][rank],
+                syncBatchNormCollectives: gathered[3][rank], allreduceWait: gathered[4][rank],
+                dataWait: gathered[5][rank], behindSlowest: slowestCompute - gathered[1][rank])
+        }
+    }
+}
+
+/// One rank's mean step, taken apart. `behindSlowest` is how much less this rank computes than the slowest
+/// one: time it spends waiting for it inside the collectives (part of the SyncBN and allreduce figures).
+struct RankTimeline {
+    let rank: Int
+    let step: Double, compute: Double, syncBatchNorm: Double, syncBatchNormCollectives: Double
+    let allreduceWait: Double, dataWait: Double, behindSlowest: Double
+
+    var json: String {
+        String(
+            format:
+                #"{"rank": %d, "step_ms": %.2f, "compute_ms": %.2f, "syncbn_ms": %.2f, "syncbn_collectives": %.0f, "allreduce_wait_ms": %.2f, "data_wait_ms": %.3f, "waits_for_slowest_ms": %.2f}"#,
+            rank, step * 1e3, compute * 1e3, syncBatchNorm * 1e3, syncBatchNormCollectives, allreduceWait * 1e3,
+            dataWait * 1e3, behindSlowest * 1e3)
+    }
+
+    static func table(_ ranks: [RankTimeline]) -> String {
+        var text =
+            "rank   step ms  compute ms  SyncBN ms (collectives)  allreduce wait ms  data wait ms  waits for slowest ms\n"
+        for r in ranks {
+            text += String(
+                format: "%4d  %8.2f  %10.2f  %9.2f (%4.0f)         %17.2f  %12.3f  %20.2f\n", r.rank, r.step * 1e3,
+                r.compute * 1e3, r.syncBatchNorm * 1e3, r.syncBatchNormCollectives, r.allreduceWait * 1e3,
+                r.dataWait * 1e3, r.behindSlowest * 1e3)
+        }
+        return text
     }
 }

@@ -23,6 +23,17 @@ public struct StepMetrics: Equatable {
     public var syncBatchNormSeconds = 0.0
     /// Of the step: waiting for the batch (assembled in the background during the step before).
     public var dataWaitSeconds = 0.0
+    /// This rank's own times (the fields above are means over the ranks once the ranks have agreed).
+    public var thisRank = RankTimes()
+}
+
+/// One rank's share of a step, for `swiftgan bench --timeline`.
+public struct RankTimes: Equatable {
+    public var stepSeconds = 0.0, allreduceSeconds = 0.0, syncBatchNormSeconds = 0.0, dataWaitSeconds = 0.0
+    /// Batch-norm statistic reductions in the step (two per batch-norm layer and forward pass with SyncBN).
+    public var syncBatchNormCollectives = 0
+    /// What is left: forward, backward, optimiser and everything else this rank computes alone.
+    public var computeSeconds: Double { stepSeconds - allreduceSeconds - syncBatchNormSeconds - dataWaitSeconds }
 }
 
 /// One loop for every GAN family: a discriminator step and, on the schedule, a generator step per batch. It
@@ -149,6 +160,11 @@ public final class Trainer {
                 metrics.syncBatchNormSeconds =
                     discriminatorParallel.syncBatchNormSeconds + generatorParallel.syncBatchNormSeconds
                 metrics.dataWaitSeconds = loader.waitSeconds
+                metrics.thisRank = RankTimes(
+                    stepSeconds: metrics.stepSeconds, allreduceSeconds: metrics.allreduceSeconds,
+                    syncBatchNormSeconds: metrics.syncBatchNormSeconds, dataWaitSeconds: metrics.dataWaitSeconds,
+                    syncBatchNormCollectives: discriminatorParallel.syncBatchNormCollectives
+                        + generatorParallel.syncBatchNormCollectives)
                 step += 1
                 batchInEpoch += 1
                 metrics = try agree(on: metrics)
