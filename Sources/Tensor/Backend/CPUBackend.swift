@@ -95,6 +95,19 @@ public final class CPUBackend: Backend {
     public func channels(_ operation: ChannelOperation, _ x: Tensor, _ v: Tensor, layout: ChannelLayout, into y: Tensor)
     {
         let (xp, yp, vp, s) = (x.pointer, y.pointer, v.pointer, layout.spatial)
+        if s == 1 {  // rows (N, C), a Linear's bias: one vectorised pass per row rather than a run per value
+            let channels = layout.channels
+            Kernels.parallel(layout.batch, grain: Swift.max(1, 32_768 / Swift.max(channels, 1))) { rows in
+                for n in rows {
+                    let (x, y) = (xp + n * channels, yp + n * channels)
+                    switch operation {
+                    case .add: for c in 0..<channels { y[c] = x[c] + vp[c] }
+                    case .multiply: for c in 0..<channels { y[c] = x[c] * vp[c] }
+                    }
+                }
+            }
+            return
+        }
         switch operation {
         case .add:
             layout.forEachRunInParallel { c, start in
@@ -111,9 +124,18 @@ public final class CPUBackend: Backend {
 
     public func sumChannels(_ x: Tensor, layout: ChannelLayout, into y: Tensor) {
         var totals = [Double](repeating: 0, count: layout.channels)
-        let (xp, s) = (x.pointer, layout.spatial)
+        let (xp, s, channels) = (x.pointer, layout.spatial, layout.channels)
         totals.withUnsafeMutableBufferPointer { totals in  // threads write disjoint channels
-            layout.forEachRunInParallel { c, start in totals[c] += Kernels.sum(xp + start, count: s) }
+            if s == 1 {  // rows (N, C): the same additions in the same order, a row at a time
+                Kernels.parallel(channels, grain: Swift.max(1, 32_768 / Swift.max(layout.batch, 1))) { piece in
+                    for n in 0..<layout.batch {
+                        let row = xp + n * channels
+                        for c in piece { totals[c] += Double(row[c]) }
+                    }
+                }
+            } else {
+                layout.forEachRunInParallel { c, start in totals[c] += Kernels.sum(xp + start, count: s) }
+            }
         }
         for c in 0..<layout.channels { y.pointer[c] = Float(totals[c]) }
     }
@@ -327,7 +349,7 @@ public final class CPUBackend: Backend {
             let (m, v) = (state[0].pointer, state[1].pointer)
             Kernels.parallel(count) { piece in
                 for i in piece {
-                    let gi = decay == 0 ? g[i] : g[i] + decay * p[i]
+                    let gi = g[i] + decay * p[i]  // + 0·p when there is no decay: the same value, and a loop that vectorises
                     m[i] += (1 - beta1) * (gi - m[i])
                     v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
                     let denominator = v[i].squareRoot() / correction2Root + epsilon
