@@ -43,7 +43,7 @@ public final class CPUBackend: Backend {
         case let .power(p): Kernels.map(xp, into: yp, count: n) { Foundation.pow($0, p) }
         case .squareRoot: Kernels.map(xp, into: yp, count: n) { $0.squareRoot() }
         case let .leakyRelu(slope): Kernels.map(xp, into: yp, count: n) { $0 > 0 ? $0 : slope * $0 }
-        case .tanh: Kernels.map(xp, into: yp, count: n) { Foundation.tanh($0) }
+        case .tanh: Kernels.map(xp, into: yp, count: n, Kernels.hyperbolicTangent)
         case .sigmoid: Kernels.map(xp, into: yp, count: n, stableSigmoid)
         case let .clamp(low, high): Kernels.map(xp, into: yp, count: n) { Swift.min(Swift.max($0, low), high) }
         }
@@ -349,7 +349,8 @@ public final class CPUBackend: Backend {
             let (m, v) = (state[0].pointer, state[1].pointer)
             Kernels.parallel(count) { piece in
                 for i in piece {
-                    let gi = g[i] + decay * p[i]  // + 0·p when there is no decay: the same value, and a loop that vectorises
+                    // + 0·p without weight decay: the same value, and a loop without a branch vectorises.
+                    let gi = g[i] + decay * p[i]
                     m[i] += (1 - beta1) * (gi - m[i])
                     v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
                     let denominator = v[i].squareRoot() / correction2Root + epsilon

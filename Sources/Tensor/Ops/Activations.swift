@@ -22,11 +22,7 @@ extension Tensor {
     }
 }
 
-@inlinable func stableSigmoid(_ x: Float) -> Float {
-    if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
-    let e = Foundation.exp(x)
-    return e / (1 + e)
-}
+@inlinable func stableSigmoid(_ x: Float) -> Float { Kernels.logistic(x) }
 
 // MARK: - Activation gradients as operations of their own
 // Fused so that a first-order backward pass is one loop, and differentiable so that WGAN-GP's penalty can
