@@ -212,7 +212,7 @@ final class DistributedTrainingTests: XCTestCase {
             let process = Process()
             process.executableURL = Repository.root.appendingPathComponent("Launch/train")
             process.arguments = [
-                "-np", "2", "--config", "Configs/dcgan64.yaml", "--run-dir", run.path, "--quiet",
+                "-np", "2", "--config", "Configs/dcgan64.yaml", "--run-dir", run.path,
                 "--set", "logging.evaluate_test_split=false", "--epochs", "1",
             ]
             process.currentDirectoryURL = Repository.root
@@ -229,6 +229,8 @@ final class DistributedTrainingTests: XCTestCase {
             {
                 usleep(100_000)
             }
+            let started = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("training dcgan64")
+            XCTAssertTrue(started, "training did not start within 120 s")
             sleep(3)  // inside the first step, which takes several seconds here
             XCTAssertTrue(process.isRunning, "the run ended before the signal")
             let signalled = Date()
