@@ -101,16 +101,8 @@ public struct ImageDataset {
         return (images, indices.map { labels[$0] })
     }
 
-    /// The floats of `batch(indices, range:, flips:)` as an array, made on any thread.
-    func values(_ indices: [Int], range: ValueRange, flips: [Bool]?) -> [Float] {
-        let count = indices.count * channels * imageSize * imageSize
-        return [Float](unsafeUninitializedCapacity: count) { values, initialized in
-            write(indices, range: range, flips: flips, into: values.baseAddress!)
-            initialized = count
-        }
-    }
-
-    /// Writes images `indices`, scaled, flipped where `flips` says, to `target` `(N, C, size, size)`.
+    /// Writes images `indices`, scaled, flipped where `flips` says, to `target` `(N, C, size, size)`; safe on
+    /// any thread.
     func write(_ indices: [Int], range: ValueRange, flips: [Bool]?, into target: UnsafeMutablePointer<Float>) {
         let side = imageSize, image = channels * side * side
         let (scale, shift): (Float, Float) = range == .symmetric ? (2 / 255, -1) : (1 / 255, 0)

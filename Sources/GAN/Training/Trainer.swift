@@ -280,7 +280,7 @@ public final class Trainer {
         g.train()
         d.train()
         let samples = localSamples  // positions within the global batch: they key every random draw
-        let (hostReal, realLabels) = try loader.take(request(indices, step: step))
+        let (hostReal, realLabels) = loader.take(request(indices, step: step))
         if let upcoming { loader.prefetch(upcoming) }
         let real = try hostReal.to(device)
         let conditional = config.model.classes > 0
