@@ -1,10 +1,10 @@
 import Foundation
+import Tensor
 
 /// The collective operations data-parallel training needs. The trainer sees only this protocol: the MPI
-/// implementation runs under `mpirun`, the local one in a single process.
-public protocol Communicator: AnyObject {
-    var rank: Int { get }
-    var size: Int { get }
+/// implementation runs under `mpirun`, the local one in a single process. Its pairwise `exchange` (from
+/// `PairwiseExchange`) serves reproducible mode's tree sums.
+public protocol Communicator: PairwiseExchange {
 
     /// Sums `count` values across ranks, in place, on every rank.
     func allreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws
@@ -62,6 +62,11 @@ public final class LocalCommunicator: Communicator {
     public func broadcast(_ bytes: UnsafeMutableRawPointer, byteCount: Int, root: Int) throws {}
     public func allgather(_ value: Double) throws -> [Double] { [value] }
     public func barrier() throws {}
+    public func exchange(
+        _ outgoing: UnsafeRawPointer, into incoming: UnsafeMutableRawPointer, byteCount: Int, partner: Int
+    ) throws {
+        incoming.copyMemory(from: outgoing, byteCount: byteCount)  // the only partner is this process
+    }
     public func abort(code: Int32) -> Never { exit(code) }
 
     final class Finished: PendingReduction {

@@ -27,20 +27,25 @@ public final class DataParallel {
     private let staging: Tensor?  // (arena.count)
     private var allreduceWait = 0.0
 
+    /// Whether backward's gradients are already the sums over every rank's samples (reproducible mode, where
+    /// each operation sums over the ranks itself: `ReproducibleBatch`), so there is nothing left to average.
+    public let gradientsAreGlobal: Bool
+
     public init(
         _ module: Module, arena: ParameterArena, optimizer: Optimizer? = nil, communicator: Communicator,
-        overlap: Bool = true, bucketBytes: Int = 4 << 20
+        overlap: Bool = true, bucketBytes: Int = 4 << 20, gradientsAreGlobal: Bool = false
     ) throws {
         self.module = module
         self.arena = arena
         self.communicator = communicator
-        self.overlap = overlap
+        self.overlap = overlap && !gradientsAreGlobal
+        self.gradientsAreGlobal = gradientsAreGlobal
         (buckets, bucketAtOffset) = GradientBucket.partition(arena, bucketBytes: bucketBytes)
         staging = arena.gradients.storage.isHost || communicator.size == 1 ? nil : Tensor(zeros: [arena.count])
         let optimizers = optimizer.map { [$0] } ?? []
         try ReplicaState.broadcast(modules: [module], optimizers: optimizers, communicator: communicator)
         try ReplicaState.verify(modules: [module], optimizers: optimizers, communicator: communicator)
-        if communicator.size > 1 {
+        if communicator.size > 1, !gradientsAreGlobal {
             let statistics = SyncStatistics(communicator: communicator)
             for (_, layer) in module.namedModules() { (layer as? BatchNorm)?.reducer = statistics }
             self.statistics = statistics
@@ -92,7 +97,7 @@ public final class DataParallel {
     /// Starts the buckets backward did not fill (parameters it never reached), in bucket order on every rank,
     /// waits for all, and divides by the number of ranks.
     private func averageGradients() throws {
-        guard communicator.size > 1 else { return }
+        guard communicator.size > 1, !gradientsAreGlobal else { return }
         if overlap {
             for index in buckets.indices where buckets[index].pending == nil { try start(index) }
             for bucket in buckets { try bucket.pending?.wait() }

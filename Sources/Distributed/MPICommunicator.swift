@@ -107,6 +107,21 @@ public final class MPICommunicator: Communicator {
 
     public func barrier() throws { try check(MPI_Barrier(world), "MPI_Barrier") }
 
+    public func exchange(
+        _ outgoing: UnsafeRawPointer, into incoming: UnsafeMutableRawPointer, byteCount: Int, partner: Int
+    ) throws {
+        var offset = 0
+        while offset < byteCount {  // MPI counts are Int32
+            let chunk = min(byteCount - offset, 1 << 30)
+            try check(
+                MPI_Sendrecv(
+                    outgoing + offset, Int32(chunk), swiftgan_byte(), Int32(partner), 0, incoming + offset,
+                    Int32(chunk), swiftgan_byte(), Int32(partner), 0, world, swiftgan_status_ignore()),
+                "MPI_Sendrecv")
+            offset += chunk
+        }
+    }
+
     public func abort(code: Int32) -> Never {
         MPI_Abort(world, code)
         exit(code)

@@ -7,7 +7,7 @@ public enum GANLoss {
     }
 
     /// Hinge loss for the generator: −mean D(G(z)).
-    public static func hingeGenerator(fake: Tensor) -> Tensor { fake.mean().negated() }
+    public static func hingeGenerator(fake: Tensor) throws -> Tensor { try fake.mean().negated() }
 
     /// The Wasserstein critic loss: −mean D(x) + mean D(G(z)).
     public static func wassersteinCritic(real: Tensor, fake: Tensor) throws -> Tensor {
@@ -15,7 +15,7 @@ public enum GANLoss {
     }
 
     /// The Wasserstein generator loss: −mean D(G(z)).
-    public static func wassersteinGenerator(fake: Tensor) -> Tensor { fake.mean().negated() }
+    public static func wassersteinGenerator(fake: Tensor) throws -> Tensor { try fake.mean().negated() }
 
     /// WGAN-GP's penalty, weight · mean((‖∇x̂ D(x̂)‖₂ − 1)²), differentiable with respect to the critic's
     /// parameters (its gradient is a second derivative of the critic).
@@ -30,6 +30,6 @@ public enum GANLoss {
         let gradient = try grad(
             of: scores, withRespectTo: x, seed: Tensor(repeating: 1, shape: scores.shape), createGraph: true)
         let norms = try multiply(gradient, gradient).sumPerSample().squareRoot()  // (N)
-        return norms.shifted(by: -1).pow(2).mean().scaled(by: weight)
+        return try norms.shifted(by: -1).pow(2).mean().scaled(by: weight)
     }
 }

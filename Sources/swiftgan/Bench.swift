@@ -12,12 +12,20 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed steps.") var steps = 20
     @Option(help: "Untimed steps first.") var warmup = 3
     @Option(help: "Global batch (default: the config's).") var batchSize: Int?
+    @Option(
+        name: .customLong("set"), help: "Override any config key: --set training.reproducible_chunks=4 (repeatable).")
+    var overrides: [String] = []
     @Flag(help: "One blocking allreduce after backward instead of overlapped buckets.") var noOverlap = false
     @Flag(
         help:
             "Also print where each rank's step goes (compute, SyncBN, gradient allreduce wait, data wait, waiting for the slowest rank) to stderr, and add it to the JSON."
     )
     var timeline = false
+    @Flag(
+        help:
+            "The same bits on any number of ranks, at some cost in speed (sets training.reproducible; docs/distributed.md)."
+    )
+    var reproducible = false
     @Option(help: "Where to train: cpu, cuda or cuda:N (default: the config's runtime.device).") var device: String?
     @Option(
         help: "CPU threads per process (default: the config's runtime.threads; 0: all cores, divided among the ranks).")
@@ -37,9 +45,11 @@ struct Bench: ParsableCommand {
         var settings = [
             "logging.evaluate_test_split=false", "training.max_steps=\(warmup + steps)", "training.epochs=1000",
         ]
+        settings += overrides
         if let batchSize { settings.append("training.batch_size=\(batchSize)") }
         if let device { settings.append("runtime.device=\(device)") }
         if let threads { settings.append("runtime.threads=\(threads)") }
+        if reproducible { settings.append("training.reproducible=true") }
         var config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
         Launcher.useThreads(config.runtime.threads, communicator)
         config.runtime.device = try Launcher.device(config.runtime.device, communicator)
@@ -68,7 +78,7 @@ struct Bench: ParsableCommand {
             ("world_size", "\(communicator.size)"), ("threads", "\(ComputeThreads.count)"),
             ("global_batch", "\(config.training.batchSize)"),
             ("per_rank_batch", "\(trainer.localBatchSize)"), ("steps", "\(timer.slowest.count)"),
-            ("overlap", "\(!noOverlap)"),
+            ("overlap", "\(!noOverlap)"), ("reproducible", "\(config.training.reproducible)"),
             ("images_per_second", format(Double(config.training.batchSize) / step)),
             ("ms_per_step", format(step * 1e3)), ("compute_ms", format((step - allreduce - syncBN) * 1e3)),
             ("allreduce_wait_ms", format(allreduce * 1e3)), ("syncbn_ms", format(syncBN * 1e3)),

@@ -21,6 +21,11 @@ struct Train: ParsableCommand {
         help:
             "Where to train: cpu, cuda or cuda:N (overrides runtime.device; under mpirun each rank takes its own GPU).")
     var device: String?
+    @Flag(
+        help:
+            "The same bits on any number of ranks, at some cost in speed (sets training.reproducible; docs/distributed.md)."
+    )
+    var reproducible = false
     @Option(help: "CPU threads per process (overrides runtime.threads; 0: all cores, divided among the ranks).")
     var threads: Int?
     @Flag(
@@ -41,6 +46,7 @@ struct Train: ParsableCommand {
         if let seed { settings.append("seed=\(seed)") }
         if let device { settings.append("runtime.device=\(device)") }
         if let threads { settings.append("runtime.threads=\(threads)") }
+        if reproducible { settings.append("training.reproducible=true") }
         var config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
         Launcher.useThreads(config.runtime.threads, communicator)
         config.runtime.device = try Launcher.device(config.runtime.device, communicator)

@@ -88,7 +88,7 @@ extension AutodiffTests {
         let x = try Tensor([1, 2], shape: [2]).requiringGrad()
         let a = x.scaled(by: 3)  // a = 3x
         let b = try multiply(a.shifted(by: 1), a.shifted(by: 1))  // b = (a + 1)²
-        let loss = b.sum()
+        let loss = try b.sum()
         let (ga, gb, gx) = try {
             let g = try grad(of: [loss], withRespectTo: [a, b, x])
             return (g[0], g[1], g[2])

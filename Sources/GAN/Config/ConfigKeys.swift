@@ -225,6 +225,14 @@ struct ConfigKey {
             integer(
                 "training.max_steps", \.training.maxSteps, in: 0...Int.max,
                 "Stop after this many steps in all; 0: no limit."),
+            flag(
+                "training.reproducible", \.training.reproducible,
+                "The same checkpoints, to the bit, on any number of ranks that divides reproducible_chunks (docs/distributed.md)."
+            ),
+            integer(
+                "training.reproducible_chunks", \.training.reproducibleChunks, in: 1...65536,
+                "Fixed chunks of the global batch in reproducible mode: a power of two dividing batch_size; the world size must divide it."
+            ),
             integer(
                 "logging.log_every", \.logging.logEvery, in: 1...1_000_000,
                 "Steps between log lines, metrics.jsonl records and TensorBoard scalars."),

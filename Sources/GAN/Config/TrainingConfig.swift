@@ -82,6 +82,10 @@ public struct TrainingConfig: Equatable {
         public var epochs = 1
         /// Stop after this many batches in all (0: no limit).
         public var maxSteps = 0
+        /// The same bits on any number of ranks: every sum over the batch in `reproducibleChunks` fixed chunks,
+        /// added in one order (`ReproducibleBatch`).
+        public var reproducible = false
+        public var reproducibleChunks = 16
     }
 
     public struct LoggingSettings: Equatable {

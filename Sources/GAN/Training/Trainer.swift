@@ -63,6 +63,8 @@ public final class Trainer {
     /// Each network's data parallelism: replicas made identical, SyncBN, gradient averaging.
     let generatorParallel: DataParallel
     let discriminatorParallel: DataParallel
+    /// Reproducible mode's fixed chunks of the global batch (`training.reproducible`); nil otherwise.
+    let reproducible: ReproducibleBatch?
     /// Takes each batch from `dataset`, the next one prepared in the background.
     lazy var loader = BatchLoader(dataset: dataset, range: config.data.range)
     /// The batch after the one being trained, when the loop knows it: prefetched once a step has its own.
@@ -92,6 +94,17 @@ public final class Trainer {
                     "the global batch of \(config.training.batchSize) does not split evenly over \(communicator.size) ranks"
             )
         }
+        if config.training.reproducible {
+            do {
+                reproducible = try ReproducibleBatch(
+                    globalBatch: config.training.batchSize, chunkCount: config.training.reproducibleChunks,
+                    peers: communicator)
+            } catch let error as TensorError {
+                throw ConfigError(file: nil, keyPath: "training.reproducible_chunks", message: "\(error)")
+            }
+        } else {
+            reproducible = nil
+        }
         self.config = config
         let models = try models ?? GANModels(config)
         self.models = models
@@ -104,11 +117,10 @@ public final class Trainer {
         self.step = try communicator.broadcast(step)
         generatorParallel = try DataParallel(
             models.generator, arena: models.generatorArena, optimizer: models.generatorOptimizer,
-            communicator: communicator,
-            overlap: overlap)
+            communicator: communicator, overlap: overlap, gradientsAreGlobal: reproducible != nil)
         discriminatorParallel = try DataParallel(
             models.discriminator, arena: models.discriminatorArena, optimizer: models.discriminatorOptimizer,
-            communicator: communicator, overlap: overlap)
+            communicator: communicator, overlap: overlap, gradientsAreGlobal: reproducible != nil)
     }
 
     /// Where the networks train (`runtime.device`).
@@ -276,16 +288,23 @@ public final class Trainer {
     /// One batch: the discriminator step (every `discriminatorEvery` batches) and the generator step
     /// (every `criticSteps` batches), as the seeds order them.
     public func trainStep<C: Collection>(indices: C, batchInEpoch: Int) throws -> StepMetrics where C.Element == Int {
+        guard let reproducible else { return try step(indices: indices, batchInEpoch: batchInEpoch) }
+        return try reproducible.during { try step(indices: indices, batchInEpoch: batchInEpoch) }
+    }
+
+    /// `trainStep`'s work. Its batch tensors are marked as samples, which only reproducible mode looks at.
+    private func step<C: Collection>(indices: C, batchInEpoch: Int) throws -> StepMetrics where C.Element == Int {
         let (g, d) = (models.generator, models.discriminator)
         g.train()
         d.train()
         let samples = localSamples  // positions within the global batch: they key every random draw
         let (hostReal, realLabels) = loader.take(request(indices, step: step))
         if let upcoming { loader.prefetch(upcoming) }
-        let real = try hostReal.to(device)
+        let real = try hostReal.to(device).markingSamples()
         let conditional = config.model.classes > 0
         let fakeLabels = conditional ? try labels(.fakeLabels, realLabels: realLabels) : nil
         let z = try random.noise(.noise, step: step, samples: samples, size: config.model.noiseSize).to(device)
+            .markingSamples()
         let fake = try g.forward(z, labels: fakeLabels)
         var metrics = StepMetrics(epoch: completedEpochs + 1, step: step + 1)  // the step this call completes
 
@@ -302,7 +321,7 @@ public final class Trainer {
                 labels = conditional ? try self.labels(.generatorLabels, realLabels: realLabels) : nil
                 let noise = try random.noise(
                     .generatorNoise, step: step, samples: samples, size: config.model.noiseSize
-                ).to(device)
+                ).to(device).markingSamples()
                 generated = try g.forward(noise, labels: labels)
             case .reuse: break
             }
@@ -335,8 +354,8 @@ public final class Trainer {
         metrics.discriminatorGradientNorm = try update(loss, discriminatorParallel, models.discriminatorOptimizer)
         if config.loss.clip > 0 { models.discriminatorArena.clamp(to: -config.loss.clip...config.loss.clip) }
         metrics.discriminatorLoss = loss.item
-        metrics.realScore = realScores.mean().item
-        metrics.fakeScore = fakeScores.mean().item
+        metrics.realScore = try realScores.mean().item
+        metrics.fakeScore = try fakeScores.mean().item
     }
 
     func generatorStep(fake: Tensor, labels: [Int]?, metrics: inout StepMetrics) throws {
@@ -375,8 +394,8 @@ public final class Trainer {
     func generatorLoss(fake: Tensor) throws -> Tensor {
         switch config.loss.kind {
         case .bce: try binaryCrossEntropy(fake, target: Tensor(repeating: 1, shape: fake.shape, backend: fake.backend))
-        case .hinge: GANLoss.hingeGenerator(fake: fake)
-        case .wasserstein: GANLoss.wassersteinGenerator(fake: fake)
+        case .hinge: try GANLoss.hingeGenerator(fake: fake)
+        case .wasserstein: try GANLoss.wassersteinGenerator(fake: fake)
         }
     }
 
@@ -386,7 +405,8 @@ public final class Trainer {
             random.uniform(.penaltyWeights, step: step, sample: localSamples.lowerBound + $0)
         }
         let (backend, shape) = (real.backend, [real.shape[0]])
-        let realWeights = try Tensor(alpha, shape: shape, backend: backend).expandedPerSample(to: real.shape)
+        let realWeights = try Tensor(alpha, shape: shape, backend: backend).markingSamples().expandedPerSample(
+            to: real.shape)
         let fakeWeights = try Tensor(alpha.map { 1 - $0 }, shape: shape, backend: backend).expandedPerSample(
             to: real.shape)
         return try add(multiply(realWeights, real), multiply(fakeWeights, fake.detached()))

@@ -111,7 +111,7 @@ public enum DeviceSelfTest {
         Case(name: "multiply channels", shapes: [[2, 3, 4, 4], [3]]) { try multiplyChannels($0[0], $0[1]) },
         Case(name: "sum channels", shapes: [[2, 3, 4, 4]]) { try sumChannels($0[0]) },
         Case(name: "expand channels", shapes: [[3]]) { try expandChannels($0[0], to: [2, 3, 4, 4]) },
-        Case(name: "sum", shapes: [[3, 50]]) { $0[0].sum() },
+        Case(name: "sum", shapes: [[3, 50]]) { try $0[0].sum() },
         Case(name: "sum per sample", shapes: [[3, 2, 5]]) { try $0[0].sumPerSample() },
         Case(name: "expand per sample", shapes: [[3]]) { try $0[0].expandedPerSample(to: [3, 2, 5]) },
         Case(name: "narrow and pad", shapes: [[2, 5, 3]]) {

@@ -139,6 +139,8 @@ enum Autodiff {
 
         func accumulate(_ gradient: Tensor, into tensor: Tensor) throws {
             guard tensor.requiresGrad else { return }
+            // A gradient holds samples exactly when its tensor does (a loss's seed spread over a batch does).
+            gradient.samples = tensor.samples
             if targetIDs?.contains(ObjectIdentifier(tensor)) ?? (tensor.gradientFunction == nil) {
                 let key = ObjectIdentifier(tensor)
                 let total = try leafGradients[key].map { try add($0.1, gradient) } ?? gradient

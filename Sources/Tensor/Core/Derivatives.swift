@@ -170,10 +170,10 @@ enum Derivatives {
                     x.backend.convolutionWeightGradient(x, g, geometry: geometry, into: dw, columns: columns)
                     weightGradient = dw
                 } else {
-                    weightGradient = convolutionWeightGradient(x, g, geometry: geometry)
+                    weightGradient = try convolutionWeightGradient(x, g, geometry: geometry)
                 }
             }
-            return [node.needs(0) ? convolutionInputGradient(g, w, geometry: geometry) : nil, weightGradient]
+            return [node.needs(0) ? try convolutionInputGradient(g, w, geometry: geometry) : nil, weightGradient]
         }
     }
 
@@ -182,8 +182,8 @@ enum Derivatives {
         { g, node in
             let (u, w) = (node.inputs[0], node.inputs[1])
             return [
-                node.needs(0) ? convolution(g, w, geometry: geometry) : nil,
-                node.needs(1) ? convolutionWeightGradient(g, u, geometry: geometry) : nil,
+                node.needs(0) ? try convolution(g, w, geometry: geometry) : nil,
+                node.needs(1) ? try convolutionWeightGradient(g, u, geometry: geometry) : nil,
             ]
         }
     }
@@ -193,8 +193,8 @@ enum Derivatives {
         { g, node in
             let (x, u) = (node.inputs[0], node.inputs[1])
             return [
-                node.needs(0) ? convolutionInputGradient(u, g, geometry: geometry) : nil,
-                node.needs(1) ? convolution(x, g, geometry: geometry) : nil,
+                node.needs(0) ? try convolutionInputGradient(u, g, geometry: geometry) : nil,
+                node.needs(1) ? try convolution(x, g, geometry: geometry) : nil,
             ]
         }
     }
@@ -210,7 +210,8 @@ enum Derivatives {
     // MARK: - Fused, first-order only
 
     /// dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)), with the means over every replica's batch;
-    /// dγ = Σ dy·x̂ and dβ = Σ dy over this replica's batch (they are averaged with the other gradients).
+    /// dγ = Σ dy·x̂ and dβ = Σ dy over this replica's batch (they are averaged with the other gradients), or
+    /// in reproducible mode over every replica's (like every gradient there).
     static func ofBatchNorm(_ saved: BatchNormSaved) -> BackwardRule {
         { g, node in
             guard !GradientMode.isEnabled else { throw TensorError.noSecondDerivative(operation: "batchNorm") }
@@ -218,7 +219,7 @@ enum Derivatives {
             let layout = try ChannelLayout("batchNorm", x.shape)
             let channels = layout.channels
             // [Σdy (C), Σdy·x̂ (C)]
-            var sums = x.backend.batchNormGradientSums(g, x, mean: saved.mean, layout: layout)
+            var sums = try saved.gradientSums(g, x, layout: layout)
             for c in 0..<channels { sums[channels + c] *= Double(saved.inverseStd[c]) }
             var gradients: [Tensor?] = [nil]
             if saved.affine {
@@ -229,7 +230,7 @@ enum Derivatives {
                 ]
             }
             guard node.needs(0) else { return gradients }
-            try saved.completeSums?(&sums)
+            if saved.reproducible == nil { try saved.completeSums?(&sums) }
             let gamma = saved.affine ? node.inputs[1].scalars : nil
             let dx = x.sibling(x.shape)
             x.backend.batchNormInputGradient(

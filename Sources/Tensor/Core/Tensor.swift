@@ -18,6 +18,10 @@ public final class Tensor {
     /// The gradient that `backward()` accumulated into this leaf. Parameter-arena leaves start with a view
     /// into the gradient arena here, so accumulation writes the arena in place.
     public var grad: Tensor?
+    /// How many of this rank's samples the tensor holds, sample after sample, when it was computed from a
+    /// batch marked with `markingSamples()`; nil for everything else (parameters, their gradients, totals).
+    /// Reproducible mode (`ReproducibleBatch`) splits the operations on such tensors into fixed chunks.
+    public internal(set) var samples: Int?
 
     public init(shape: [Int], storage: Storage, offset: Int = 0) {
         let count = shape.reduce(1, *)
@@ -106,7 +110,11 @@ public final class Tensor {
     }
 
     /// The same values, cut from the tape: no gradient flows back through the result.
-    public func detached() -> Tensor { Tensor(shape: shape, storage: storage, offset: offset) }
+    public func detached() -> Tensor {
+        let result = Tensor(shape: shape, storage: storage, offset: offset)
+        result.samples = samples
+        return result
+    }
 
     /// A new tensor on the same device with a copy of the values and no tape history.
     public func copy() -> Tensor {
@@ -133,8 +141,13 @@ public final class Tensor {
         values.withUnsafeBufferPointer { backend.upload($0.baseAddress!, into: self) }
     }
 
-    /// A tensor of this shape on this tensor's device, for an operation's result.
-    func sibling(_ shape: [Int]) -> Tensor { Tensor(uninitialized: shape, backend: backend) }
+    /// A tensor of this shape on this tensor's device, for an operation's result. It holds samples when this
+    /// tensor does and the first axis is still theirs; operations that sum over samples clear that.
+    func sibling(_ shape: [Int]) -> Tensor {
+        let result = Tensor(uninitialized: shape, backend: backend)
+        if let samples, shape.first == samples { result.samples = samples }
+        return result
+    }
 }
 
 extension Tensor: CustomStringConvertible {

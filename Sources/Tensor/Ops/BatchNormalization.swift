@@ -36,8 +36,17 @@ public func batchNorm(
     if let parameter = [weight, bias].compactMap({ $0 }).first { try Check.sameDevice("batchNorm", x, parameter) }
     let channels = layout.channels
     // [Σx (C), Σx² (C), n]: one reduction for all three.
-    var sums = x.backend.batchNormSums(x, layout: layout) + [Double(layout.batch * layout.spatial)]
-    try completeSums?(&sums)
+    let reproducible = x.samples == nil ? nil : ReproducibleBatch.current
+    var sums: [Double]
+    if let reproducible {  // over every rank's samples already, in a split-independent order
+        sums = try reproducible.channelSums(layout, "batchNorm") {
+            x.backend.batchNormSums(x.chunk($0, of: $1), layout: $2)
+        }
+        sums.append(Double(layout.batch * layout.spatial * reproducible.ranks))
+    } else {
+        sums = x.backend.batchNormSums(x, layout: layout) + [Double(layout.batch * layout.spatial)]
+        try completeSums?(&sums)
+    }
     let count = Int(sums[2 * channels].rounded())
     guard count > 1 else {
         throw TensorError.invalidArgument(
@@ -57,7 +66,7 @@ public func batchNorm(
     let inputs = [x] + [weight, bias].compactMap { $0 }
     let saved = BatchNormSaved(
         mean: mean.map(Float.init), inverseStd: inverseStd, count: count, affine: weight != nil,
-        completeSums: completeSums)
+        completeSums: completeSums, reproducible: reproducible)
     Tensor.record(y, operation: "batchNorm", inputs: inputs, rule: Derivatives.ofBatchNorm(saved))
     return (y, BatchStatistics(mean: mean, variance: variance, count: count))
 }
@@ -69,4 +78,25 @@ struct BatchNormSaved {
     let count: Int
     let affine: Bool
     let completeSums: ChannelSumCompletion?
+    /// Set when the forward pass summed over every rank's samples: backward's sums are global too.
+    let reproducible: ReproducibleBatch?
+
+    /// [Σdy (C), Σdy·(x − mean) (C)]: over this rank's samples, or in reproducible mode over every rank's.
+    func gradientSums(_ dy: Tensor, _ x: Tensor, layout: ChannelLayout) throws -> [Double] {
+        guard let reproducible else { return x.backend.batchNormGradientSums(dy, x, mean: mean, layout: layout) }
+        return try reproducible.channelSums(layout, "batchNorm") {
+            x.backend.batchNormGradientSums(dy.chunk($0, of: $1), x.chunk($0, of: $1), mean: mean, layout: $2)
+        }
+    }
+}
+
+extension ReproducibleBatch {
+    /// Per-channel sums over every rank's samples: `partial(chunk, chunkSize, chunkLayout)` for each chunk of
+    /// this rank's (N, C, S) batch, added along the tree.
+    func channelSums(
+        _ layout: ChannelLayout, _ operation: String, _ partial: (Int, Int, ChannelLayout) -> [Double]
+    ) throws -> [Double] {
+        let chunk = ChannelLayout(batch: chunkSize, channels: layout.channels, spatial: layout.spatial)
+        return try sum(chunks: localChunks(layout.batch, operation)) { partial($0, chunkSize, chunk) }
+    }
 }

@@ -32,8 +32,19 @@ public func multiplyChannels(_ x: Tensor, _ v: Tensor) throws -> Tensor {
 /// Σ over batch and positions, per channel: (N, C, ...) → (C).
 public func sumChannels(_ x: Tensor) throws -> Tensor {
     let layout = try ChannelLayout("sumChannels", x.shape)
-    let y = x.sibling([layout.channels])
-    x.backend.sumChannels(x, layout: layout, into: y)
+    let y: Tensor
+    if let batch = ReproducibleBatch.current, x.samples != nil {
+        let size = batch.chunkSize
+        let chunk = ChannelLayout(batch: size, channels: layout.channels, spatial: layout.spatial)
+        y = try batch.sum(chunks: batch.localChunks(layout.batch, "sumChannels")) { c in
+            let partial = Tensor(uninitialized: [layout.channels], backend: x.backend)
+            x.backend.sumChannels(x.chunk(c, of: size), layout: chunk, into: partial)
+            return partial
+        }
+    } else {
+        y = Tensor(uninitialized: [layout.channels], backend: x.backend)
+        x.backend.sumChannels(x, layout: layout, into: y)
+    }
     return Tensor.record(y, operation: "sumChannels", inputs: [x], rule: Derivatives.ofSumChannels(x.shape))
 }
 

@@ -40,6 +40,7 @@ func unary(_ operation: UnaryOperation, _ x: Tensor) -> Tensor {
 /// backend.binary into a fresh tensor shaped like `a` (callers check shapes and devices).
 func binary(_ operation: BinaryOperation, _ a: Tensor, _ b: Tensor) -> Tensor {
     let y = a.sibling(a.shape)
+    y.samples = a.samples ?? b.samples
     a.backend.binary(operation, a, b, into: y)
     return y
 }

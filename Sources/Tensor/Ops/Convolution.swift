@@ -36,7 +36,7 @@ private func convolutionGeometry(
 /// - Parameters: x `(N, C, H, W)`; w `(O, C, k, k)`. Returns `(N, O, OH, OW)`.
 public func conv2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) throws -> Tensor {
     let g = try convolutionGeometry("conv2d", input: x, weight: w, stride: stride, padding: padding)
-    return convolution(x, w, geometry: g)
+    return try convolution(x, w, geometry: g)
 }
 
 /// PyTorch's `conv_transpose2d` (no bias, no output padding): the input gradient of a conv2d whose weight is w.
@@ -68,16 +68,23 @@ public func convTranspose2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: 
     guard g.outputHeight == x.shape[2], g.outputWidth == x.shape[3] else {
         throw TensorError.invalidArgument(operation: "convTranspose2d", detail: "inconsistent geometry \(g)")
     }
-    return convolutionInputGradient(x, w, geometry: g)
+    return try convolutionInputGradient(x, w, geometry: g)
 }
 
 /// Largest im2col matrix a recorded convolution keeps for its weight gradient (16 M floats, 64 MB); larger
 /// ones are unfolded again in backward rather than held through the pass.
 let keptColumnsLimit = 1 << 24
 
-func convolution(_ x: Tensor, _ w: Tensor, geometry g: ConvGeometry) -> Tensor {
+func convolution(_ x: Tensor, _ w: Tensor, geometry g: ConvGeometry) throws -> Tensor {
     let (batch, backend) = (x.shape[0], x.backend)
     let y = x.sibling(g.outputShape(batch: batch))
+    if let reproducible = try chunking(x, w, "conv2d") {
+        // (the im2col columns are not kept: each chunk's would be a separate matrix)
+        try reproducible.forEachChunk(of: x) { c, size in
+            backend.convolution(x.chunk(c, of: size), w, geometry: g, into: y.chunk(c, of: size), keepColumns: nil)
+        }
+        return Tensor.record(y, operation: "conv2d", inputs: [x, w], rule: Derivatives.ofConvolution(g))
+    }
     let columnCount = backend.keptColumnsCount(geometry: g, batch: batch)
     let keep = GradientMode.isEnabled && w.requiresGrad && columnCount > 0 && columnCount <= keptColumnsLimit
     let columns = keep ? Storage(count: columnCount, backend: backend) : nil
@@ -85,16 +92,50 @@ func convolution(_ x: Tensor, _ w: Tensor, geometry g: ConvGeometry) -> Tensor {
     return Tensor.record(y, operation: "conv2d", inputs: [x, w], rule: Derivatives.ofConvolution(g, columns: columns))
 }
 
-func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry g: ConvGeometry) -> Tensor {
+func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry g: ConvGeometry) throws -> Tensor {
     let dx = dy.sibling(g.inputShape(batch: dy.shape[0]))
-    dy.backend.convolutionInputGradient(dy, w, geometry: g, into: dx)
+    if let reproducible = try chunking(dy, w, "convTranspose2d") {
+        try reproducible.forEachChunk(of: dy) { c, size in
+            dy.backend.convolutionInputGradient(dy.chunk(c, of: size), w, geometry: g, into: dx.chunk(c, of: size))
+        }
+    } else {
+        dy.backend.convolutionInputGradient(dy, w, geometry: g, into: dx)
+    }
     return Tensor.record(
         dx, operation: "convTranspose2d", inputs: [dy, w], rule: Derivatives.ofConvolutionInputGradient(g))
 }
 
-func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry g: ConvGeometry) -> Tensor {
-    let dw = x.sibling(g.weightShape)
-    x.backend.convolutionWeightGradient(x, dy, geometry: g, into: dw, columns: nil)
+func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry g: ConvGeometry) throws -> Tensor {
+    let backend = x.backend
+    let dw: Tensor
+    if let reproducible = ReproducibleBatch.current, x.samples != nil || dy.samples != nil {
+        guard x.holdsSamples, dy.holdsSamples else {
+            throw TensorError.invalidArgument(
+                operation: "conv2dWeightGradient", detail: "reproducible mode needs samples in both x and dy")
+        }
+        let size = reproducible.chunkSize
+        dw = try reproducible.sum(chunks: reproducible.localChunks(x.shape[0], "conv2dWeightGradient")) { c in
+            let partial = Tensor(uninitialized: g.weightShape, backend: backend)
+            backend.convolutionWeightGradient(
+                x.chunk(c, of: size), dy.chunk(c, of: size), geometry: g, into: partial, columns: nil)
+            return partial
+        }
+    } else {
+        dw = x.sibling(g.weightShape)
+        dw.samples = nil
+        backend.convolutionWeightGradient(x, dy, geometry: g, into: dw, columns: nil)
+    }
     return Tensor.record(
         dw, operation: "conv2dWeightGradient", inputs: [x, dy], rule: Derivatives.ofConvolutionWeightGradient(g))
+}
+
+/// Reproducible mode's batch when `x` (samples) meets a weight `w` (no samples) in a convolution; nil outside
+/// it. Samples in the weight operand would make the result depend on the split: refused.
+private func chunking(_ x: Tensor, _ w: Tensor, _ operation: String) throws -> ReproducibleBatch? {
+    guard let batch = ReproducibleBatch.current, x.samples != nil || w.samples != nil else { return nil }
+    guard x.holdsSamples, w.samples == nil else {
+        throw TensorError.invalidArgument(
+            operation: operation, detail: "reproducible mode needs samples in the input only")
+    }
+    return batch
 }

@@ -10,6 +10,8 @@ public func gatherRows(_ table: Tensor, indices: [Int]) throws -> Tensor {
     try checkIndices("embedding", indices, rows: table.shape[0])
     let y = table.sibling([indices.count, table.shape[1]])
     table.backend.gatherRows(table, indices: indices, into: y)
+    // One row per index, and the indices are the batch's labels: in reproducible mode the rows are samples.
+    if ReproducibleBatch.current != nil { y.samples = indices.count }
     return Tensor.record(
         y, operation: "gatherRows", inputs: [table], rule: Derivatives.ofGatherRows(indices, rows: table.shape[0]))
 }
@@ -22,8 +24,20 @@ public func scatterAddRows(_ values: Tensor, indices: [Int], rows: Int) throws -
         throw TensorError.shapeMismatch(
             operation: "scatterAddRows", detail: "\(indices.count) indices for \(describe(values.shape))")
     }
-    let y = values.sibling([rows, values.shape[1]])
-    values.backend.fill(y, with: 0)
-    values.backend.scatterAddRows(values, indices: indices, into: y)
+    let width = values.shape[1]
+    let y: Tensor
+    if let batch = ReproducibleBatch.current, values.samples != nil {
+        let size = batch.chunkSize
+        y = try batch.sum(chunks: batch.localChunks(indices.count, "scatterAddRows")) { c in
+            let partial = Tensor(zeros: [rows, width], backend: values.backend)
+            let (first, end) = (c * size, (c + 1) * size)
+            values.backend.scatterAddRows(
+                values.chunk(c, of: size), indices: Array(indices[first..<end]), into: partial)
+            return partial
+        }
+    } else {
+        y = Tensor(zeros: [rows, width], backend: values.backend)
+        values.backend.scatterAddRows(values, indices: indices, into: y)
+    }
     return Tensor.record(y, operation: "scatterAddRows", inputs: [values], rule: Derivatives.ofScatterAddRows(indices))
 }

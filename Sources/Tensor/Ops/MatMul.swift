@@ -12,9 +12,51 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         )
     }
     try Check.sameDevice("matmul", a, b)
-    let y = a.sibling([m, n])
-    a.backend.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, b, beta: 0, y)
+    let y: Tensor
+    if let batch = ReproducibleBatch.current, a.samples != nil || b.samples != nil {
+        y = try chunkedGemm(batch, a, b, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)
+    } else {
+        y = a.sibling([m, n])
+        a.backend.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, b, beta: 0, y)
+    }
     return Tensor.record(
         y, operation: "matmul", inputs: [a, b],
         rule: Derivatives.ofMatmul(transposeA: transposeA, transposeB: transposeB))
+}
+
+/// Reproducible mode's matmul. Samples are either the rows of the result (a Linear layer's output and input
+/// gradient: a holds them, b does not), computed one chunk of rows at a time, or the axis summed over (its
+/// weight gradient: both hold them), summed per chunk along the tree. Other layouts are refused rather than
+/// computed in a split-dependent way.
+private func chunkedGemm(
+    _ batch: ReproducibleBatch, _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int
+) throws -> Tensor {
+    let backend = a.backend
+    if a.holdsSamples, !transposeA, b.samples == nil {
+        let y = a.sibling([m, n])  // (samples, n)
+        let chunks = try batch.localChunks(m, "matmul")
+        let size = batch.chunkSize
+        for c in 0..<chunks {
+            backend.gemm(
+                transposeA: false, transposeB: transposeB, m: size, n: n, k: k, alpha: 1, a.chunk(c, of: size), b,
+                beta: 0, y.chunk(c, of: size))
+        }
+        return y
+    }
+    if a.holdsSamples, transposeA, b.holdsSamples, !transposeB {
+        let chunks = try batch.localChunks(k, "matmul")
+        let size = batch.chunkSize
+        return try batch.sum(chunks: chunks) { c in
+            let partial = Tensor(uninitialized: [m, n], backend: backend)
+            backend.gemm(
+                transposeA: true, transposeB: false, m: m, n: n, k: size, alpha: 1, a.chunk(c, of: size),
+                b.chunk(c, of: size), beta: 0, partial)
+            return partial
+        }
+    }
+    throw TensorError.invalidArgument(
+        operation: "matmul",
+        detail:
+            "reproducible mode supports samples as the rows of the result or as the summed axis, not \(describe(a.shape))\(transposeA ? "ᵀ" : "") · \(describe(b.shape))\(transposeB ? "ᵀ" : "")"
+    )
 }

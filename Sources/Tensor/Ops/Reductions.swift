@@ -1,13 +1,29 @@
 extension Tensor {
-    /// Σ of all elements, as a scalar (shape `[]`).
-    public func sum() -> Tensor {
-        let y = sibling([])
-        backend.sumRows(self, rows: 1, into: y)
+    /// Σ of all elements, as a scalar (shape `[]`). In reproducible mode, a tensor of samples is summed over
+    /// every rank's samples.
+    public func sum() throws -> Tensor {
+        let y: Tensor
+        if let batch = ReproducibleBatch.current, let samples {
+            let chunks = try batch.localChunks(samples, "sum")
+            let length = count / chunks
+            y = try batch.sum(chunks: chunks) { c in
+                let partial = sibling([])
+                backend.sumRows(
+                    Tensor(shape: [length], storage: storage, offset: offset + c * length), rows: 1, into: partial)
+                return partial
+            }
+        } else {
+            y = sibling([])
+            backend.sumRows(self, rows: 1, into: y)
+        }
         return Tensor.record(y, operation: "sum", inputs: [self], rule: Derivatives.ofSum(shape))
     }
 
-    /// Mean of all elements, as a scalar.
-    public func mean() -> Tensor { sum().scaled(by: 1 / Float(count)) }
+    /// Mean of all elements, as a scalar; in reproducible mode, of a tensor of samples, over every rank's.
+    public func mean() throws -> Tensor {
+        let ranks = samples == nil ? 1 : ReproducibleBatch.current?.ranks ?? 1
+        return try sum().scaled(by: 1 / Float(count * ranks))
+    }
 
     /// A one-element tensor copied to every element of `shape`.
     public func expanded(to shape: [Int]) throws -> Tensor {

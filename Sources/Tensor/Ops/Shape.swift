@@ -11,6 +11,7 @@ extension Tensor {
             )
         }
         let y = Tensor(shape: resolved, storage: storage, offset: offset)
+        y.samples = samples  // still sample after sample in memory
         return Tensor.record(y, operation: "reshape", inputs: [self], rule: Derivatives.ofReshape(shape))
     }
 
@@ -67,6 +68,7 @@ public func concatChannels(_ parts: [Tensor]) throws -> Tensor {
     var outShape = first.shape
     outShape[1] = layouts.map(\.channels).reduce(0, +)
     let y = first.sibling(outShape)
+    y.samples = parts.lazy.compactMap(\.samples).first
     let spatial = layouts[0].spatial
     var ranges: [Range<Int>] = []
     var start = 0
