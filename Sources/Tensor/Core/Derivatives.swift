@@ -178,9 +178,13 @@ enum Derivatives {
     }
 
     /// r = convᵀ(u, w) is linear in each argument: ⟨G, convᵀ(u, w)⟩ = ⟨conv(G, w), u⟩ = ⟨weightGradient(G, u), w⟩.
+    /// In a first-order pass that wants both, G is unfolded once for the two (ConvTranspose2d's backward).
     static func ofConvolutionInputGradient(_ geometry: ConvGeometry) -> BackwardRule {
         { g, node in
             let (u, w) = (node.inputs[0], node.inputs[1])
+            if node.needs(0), node.needs(1), let (du, dw) = convolutionSharingColumns(g, w, u, geometry: geometry) {
+                return [du, dw]
+            }
             return [
                 node.needs(0) ? try convolution(g, w, geometry: geometry) : nil,
                 node.needs(1) ? try convolutionWeightGradient(g, u, geometry: geometry) : nil,

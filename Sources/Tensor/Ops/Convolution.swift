@@ -129,6 +129,22 @@ func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry g: ConvGeomet
         dw, operation: "conv2dWeightGradient", inputs: [x, dy], rule: Derivatives.ofConvolutionWeightGradient(g))
 }
 
+/// conv(x, w) and weightGradient(x, dy) from one unfolding of x, outside the tape: what a first-order
+/// backward pass of ConvTranspose2d needs (x is its output gradient, dy its input). Nil where the columns are
+/// not kept (a recorded pass, reproducible mode's chunks, a GEMM-only geometry, columns over the limit).
+func convolutionSharingColumns(_ x: Tensor, _ w: Tensor, _ dy: Tensor, geometry g: ConvGeometry) -> (Tensor, Tensor)? {
+    let (batch, backend) = (x.shape[0], x.backend)
+    let columnCount = backend.keptColumnsCount(geometry: g, batch: batch)
+    guard !GradientMode.isEnabled, ReproducibleBatch.current == nil, columnCount > 0, columnCount <= keptColumnsLimit
+    else { return nil }
+    let columns = Storage(count: columnCount, backend: backend)  // (C·k·k, N·OH·OW)
+    let y = x.sibling(g.outputShape(batch: batch))
+    backend.convolution(x, w, geometry: g, into: y, keepColumns: columns)
+    let dw = Tensor(uninitialized: g.weightShape, backend: backend)
+    backend.convolutionWeightGradient(x, dy, geometry: g, into: dw, columns: columns)
+    return (y, dw)
+}
+
 /// Reproducible mode's batch when `x` (samples) meets a weight `w` (no samples) in a convolution; nil outside
 /// it. Samples in the weight operand would make the result depend on the split: refused.
 private func chunking(_ x: Tensor, _ w: Tensor, _ operation: String) throws -> ReproducibleBatch? {
