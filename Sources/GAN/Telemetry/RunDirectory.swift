@@ -50,8 +50,10 @@ public final class RunDirectory: TrainingObserver {
         progress.start(start)
         progress.note(
             "training \(start.config.name) on \(start.imageCount) images of \(start.dataSource), "
-                + "\(start.totalSteps - start.step) steps of \(start.config.training.batchSize) from step \(start.step) on \(start.device); "
-                + "run directory \(url.path)")
+                + "\(start.totalSteps - start.step) steps of \(start.config.training.batchSize) from step \(start.step) on \(start.device)"
+                + (start.config.training.reproducible
+                    ? ", reproducible in \(start.config.training.reproducibleChunks) chunks" : "")
+                + "; run directory \(url.path)")
     }
 
     public func stepFinished(_ step: StepMetrics, progress state: TrainingProgress) throws {
