@@ -84,7 +84,28 @@ public final class ReproducibleBatch {
 
     /// Σ over the global batch of `partial(chunk)`, one tensor per local chunk, added along the tree.
     func sum(chunks: Int, _ partial: (Int) throws -> Tensor) throws -> Tensor {
-        let total = try treeSum(chunks: chunks, partial) { a, b in a.backend.binary(.add, a, b, into: a) }
+        try acrossRanks(treeSum(chunks: chunks, partial) { a, b in a.backend.binary(.add, a, b, into: a) })
+    }
+
+    /// The form for GEMM partials: `product(chunk, c, beta)` writes the chunk's partial into c (beta 0) or
+    /// adds it to c's values (beta 1), as GEMM does. Neighbouring chunks, the tree's first level, share one
+    /// buffer: a GEMM with beta 1 and a single block of its short k computes fl(C + A·B), the bits of adding
+    /// the two partials afterwards, without the pass over memory that adding would take.
+    func sum(
+        chunks: Int, shape: [Int], backend: Backend, accumulating product: (Int, Tensor, Float) throws -> Void
+    ) throws -> Tensor {
+        func leaf(_ index: Int) throws -> Tensor {
+            let partial = Tensor(uninitialized: shape, backend: backend)
+            try product(chunks == 1 ? 0 : 2 * index, partial, 0)
+            if chunks > 1 { try product(2 * index + 1, partial, 1) }
+            return partial
+        }
+        let leaves = Swift.max(chunks / 2, 1)
+        return try acrossRanks(treeSum(chunks: leaves, leaf) { a, b in a.backend.binary(.add, a, b, into: a) })
+    }
+
+    /// This rank's subtree sum `total` completed into the whole tree's, in place, on every rank.
+    private func acrossRanks(_ total: Tensor) throws -> Tensor {
         try exchangeLevels { partner in
             let theirs = Tensor(uninitialized: total.shape, backend: total.backend)
             try exchange(total, theirs, partner: partner)

@@ -46,12 +46,10 @@ private func chunkedGemm(
     if a.holdsSamples, transposeA, b.holdsSamples, !transposeB {
         let chunks = try batch.localChunks(k, "matmul")
         let size = batch.chunkSize
-        return try batch.sum(chunks: chunks) { c in
-            let partial = Tensor(uninitialized: [m, n], backend: backend)
+        return try batch.sum(chunks: chunks, shape: [m, n], backend: backend) { c, partial, beta in
             backend.gemm(
                 transposeA: true, transposeB: false, m: m, n: n, k: size, alpha: 1, a.chunk(c, of: size),
-                b.chunk(c, of: size), beta: 0, partial)
-            return partial
+                b.chunk(c, of: size), beta: beta, partial)
         }
     }
     throw TensorError.invalidArgument(
