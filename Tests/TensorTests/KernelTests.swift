@@ -91,11 +91,12 @@ final class KernelTests: XCTestCase {
     }
 
     /// A GEMM cut over threads (by columns when the output is wide, by rows when it is tall, in every
-    /// transposition, with accumulation into C) gives the same bits as one thread, and the right numbers.
+    /// transposition, with accumulation into C) gives the same bits as one thread, and the right numbers; a GEMM
+    /// too small to cut (5×7) accumulates into C once.
     func testGemmOnSeveralThreadsIsTheSameBits() {
         let random = RandomGenerator(seed: 4)
         defer { ComputeThreads.count = 1 }
-        for (m, n, k) in [(16, 4_000, 300), (3_000, 24, 200), (40, 37, 3)] {
+        for (m, n, k) in [(16, 4_000, 300), (3_000, 24, 200), (40, 37, 3), (5, 7, 3)] {
             for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = Tensor(uninitialized: [m * k]), b = Tensor(uninitialized: [k * n])
                 let start = Tensor(uninitialized: [m * n])

@@ -29,7 +29,6 @@ extension Kernels {
                     b, ldb, beta, c + first * n, n)
             }
         }
-        if blocks == 0 { sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, n) }
     }
 
     @inlinable static func sgemm(
