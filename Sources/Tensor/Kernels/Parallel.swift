@@ -33,8 +33,10 @@ extension Kernels {
     @inlinable public static func parallel(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) -> Void) {
         let pieces = Swift.min(ComputeThreads.count, count / Swift.max(grain, 1))
         guard pieces > 1 else { return body(0..<count) }
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-            body((count * piece / pieces)..<(count * (piece + 1) / pieces))
-        }
+        runPieces(pieces) { piece in body((count * piece / pieces)..<(count * (piece + 1) / pieces)) }
+    }
+
+    @usableFromInline static func runPieces(_ pieces: Int, _ body: (Int) -> Void) {
+        WorkerPool.shared.run(pieces: pieces, body)
     }
 }
