@@ -33,7 +33,9 @@ let package = Package(
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
         // PNG and JPEG decoding for image folders (libpng-dev, libjpeg-dev: libjpeg-turbo).
         .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CCUDA"], swiftSettings: uncheckedInRelease),
+        // Loops with a square root, which Swift does not vectorise (CKernels.h says why).
+        .target(name: "CKernels"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CCUDA", "CKernels"], swiftSettings: uncheckedInRelease),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Distributed", dependencies: ["NN", "CMPI"]),
         .target(name: "GAN", dependencies: ["NN", "Distributed", "CZlib", "CImageCodecs", "Yams"]),

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The host backend: the loops of `Kernels`, OpenBLAS SGEMM and im2col convolutions, on
@@ -41,7 +42,7 @@ public final class CPUBackend: Backend {
         case let .affine(scale, shift): Kernels.affine(xp, scale: scale, shift: shift, into: yp, count: n)
         case .square: Kernels.map(xp, into: yp, count: n) { $0 * $0 }
         case let .power(p): Kernels.map(xp, into: yp, count: n) { Foundation.pow($0, p) }
-        case .squareRoot: Kernels.map(xp, into: yp, count: n) { $0.squareRoot() }
+        case .squareRoot: swiftgan_square_root(xp, yp, n)
         case let .leakyRelu(slope): Kernels.map(xp, into: yp, count: n) { $0 > 0 ? $0 : slope * $0 }
         case .tanh: Kernels.map(xp, into: yp, count: n, Kernels.hyperbolicTangent)
         case .sigmoid: Kernels.map(xp, into: yp, count: n, stableSigmoid)
@@ -348,20 +349,16 @@ public final class CPUBackend: Backend {
         case let .adam(stepSize, beta1, beta2, epsilon, decay, correction2Root):
             let (m, v) = (state[0].pointer, state[1].pointer)
             Kernels.parallel(count) { piece in
-                for i in piece {
-                    // + 0·p without weight decay: the same value, and a loop without a branch vectorises.
-                    let gi = g[i] + decay * p[i]
-                    m[i] += (1 - beta1) * (gi - m[i])
-                    v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-                    let denominator = v[i].squareRoot() / correction2Root + epsilon
-                    p[i] -= stepSize * (m[i] / denominator)
-                }
+                let first = piece.lowerBound
+                swiftgan_adam(
+                    p + first, g + first, m + first, v + first, piece.count, stepSize, beta1, beta2, epsilon, decay,
+                    correction2Root)
             }
         case let .rmsprop(rate, alpha, epsilon):
             let s = state[0].pointer
-            for i in 0..<count {
-                s[i] = alpha * s[i] + (1 - alpha) * g[i] * g[i]
-                p[i] -= rate * (g[i] / (s[i].squareRoot() + epsilon))
+            Kernels.parallel(count) { piece in
+                let first = piece.lowerBound
+                swiftgan_rmsprop(p + first, g + first, s + first, piece.count, rate, alpha, epsilon)
             }
         case let .sgd(rate):
             Kernels.zip(p, g, into: p, count: count) { p, g in p - rate * g }

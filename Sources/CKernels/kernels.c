@@ -1,0 +1,31 @@
+#include "CKernels.h"
+
+// As Swift computes: a·b + c stays a multiply and an add.
+#pragma clang fp contract(off)
+
+void swiftgan_adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long count,
+                   float step_size, float beta1, float beta2, float epsilon, float weight_decay,
+                   float correction2_root) {
+    for (long i = 0; i < count; i++) {
+        float gi = g[i] + weight_decay * p[i];  // + 0·p without weight decay: the same value
+        float mi = m[i] + (1 - beta1) * (gi - m[i]);
+        float vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        float denominator = __builtin_elementwise_sqrt(vi) / correction2_root + epsilon;
+        p[i] = p[i] - step_size * (mi / denominator);
+    }
+}
+
+void swiftgan_rmsprop(float *restrict p, const float *restrict g, float *restrict s, long count, float rate,
+                      float alpha, float epsilon) {
+    for (long i = 0; i < count; i++) {
+        float si = alpha * s[i] + (1 - alpha) * g[i] * g[i];
+        s[i] = si;
+        p[i] = p[i] - rate * (g[i] / (__builtin_elementwise_sqrt(si) + epsilon));
+    }
+}
+
+void swiftgan_square_root(const float *restrict x, float *restrict y, long count) {
+    for (long i = 0; i < count; i++) y[i] = __builtin_elementwise_sqrt(x[i]);
+}
