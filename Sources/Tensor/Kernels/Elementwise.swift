@@ -51,33 +51,36 @@ public enum Kernels {
 
     /// Sum of `count` floats, accumulated in Double so that long reductions match PyTorch's to ~1e-7.
     @inlinable public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        // Eight partial sums break the dependency chain so the loop vectorises.
+        laneSum(count) { Double(x[$0]) }
+    }
+
+    /// Σ a·b in Double.
+    @inlinable public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        laneSum(count) { Double(a[$0]) * Double(b[$0]) }
+    }
+
+    /// Σ term(i) for i in 0..<count in Double, in eight partial sums: they break the dependency chain so the
+    /// loop vectorises (one running sum took 1.3 ns a value, the gradient norm 6.6% of a `wgan` step).
+    @inlinable @inline(__always) static func laneSum(_ count: Int, _ term: (Int) -> Double) -> Double {
         var partial = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         var i = 0
         while i + 8 <= count {
-            partial.0 += Double(x[i])
-            partial.1 += Double(x[i + 1])
-            partial.2 += Double(x[i + 2])
-            partial.3 += Double(x[i + 3])
-            partial.4 += Double(x[i + 4])
-            partial.5 += Double(x[i + 5])
-            partial.6 += Double(x[i + 6])
-            partial.7 += Double(x[i + 7])
+            partial.0 += term(i)
+            partial.1 += term(i + 1)
+            partial.2 += term(i + 2)
+            partial.3 += term(i + 3)
+            partial.4 += term(i + 4)
+            partial.5 += term(i + 5)
+            partial.6 += term(i + 6)
+            partial.7 += term(i + 7)
             i += 8
         }
         var total =
             ((partial.0 + partial.1) + (partial.2 + partial.3)) + ((partial.4 + partial.5) + (partial.6 + partial.7))
         while i < count {
-            total += Double(x[i])
+            total += term(i)
             i += 1
         }
-        return total
-    }
-
-    /// Σ a·b in Double.
-    @inlinable public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
-        var total = 0.0
-        for i in 0..<count { total += Double(a[i]) * Double(b[i]) }
         return total
     }
 }
