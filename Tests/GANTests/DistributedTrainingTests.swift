@@ -132,8 +132,8 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// Reproducible mode (`--reproducible`): 20 steps with the configs' own optimisers give byte-identical
-    /// checkpoint tensors on 1, 2 and 4 ranks, on 2 ranks with 2 threads each, and when 1 rank's run is
-    /// resumed halfway on 4. The same runs without it
+    /// checkpoint tensors on 1, 2 and 4 ranks (and 16 for dcgan), on 2 ranks with 2 threads each, and when
+    /// 1 rank's run is resumed halfway on 4. The same runs without it
     /// differ (94 of dcgan's 101 tensors did when this was written): the equality is the mode's doing.
     /// `cgan` covers the embedding's gradient, `wgan-gp` the gradient penalty, `sngan` spectral norm.
     func testReproducibleModeGivesTheSameBitsOnAnyNumberOfRanks() throws {
@@ -151,6 +151,9 @@ final class DistributedTrainingTests: XCTestCase {
                 let threaded = try train(
                     ranks: 2, config: config, runDir: "\(config)-r2t", extra: reproducible + ["--threads", "2"])
                 XCTAssertEqual(one.tensors, threaded.tensors, "dcgan, reproducible: 2 ranks of 2 threads")
+                // One chunk per rank: every level of the tree is an exchange between ranks (6 s on 2 cores).
+                let sixteen = try train(ranks: 16, config: config, runDir: "\(config)-r16", extra: reproducible)
+                XCTAssertEqual(one.tensors, sixteen.tensors, "dcgan, reproducible: 1 and 16 ranks differ")
                 // 10 steps on 1 rank, resumed on 4 ranks for the other 10.
                 _ = try train(ranks: 1, config: config, runDir: "\(config)-switch", extra: reproducible, steps: 10)
                 let switched = try train(
