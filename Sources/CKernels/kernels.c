@@ -26,6 +26,7 @@ void swiftgan_rmsprop(float *restrict p, const float *restrict g, float *restric
     }
 }
 
-void swiftgan_square_root(const float *restrict x, float *restrict y, long count) {
+// x and y may be one buffer: Backend.unary allows an operation in place, so no `restrict` here.
+void swiftgan_square_root(const float *x, float *y, long count) {
     for (long i = 0; i < count; i++) y[i] = __builtin_elementwise_sqrt(x[i]);
 }
