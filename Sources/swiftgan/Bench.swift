@@ -12,24 +12,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed steps.") var steps = 20
     @Option(help: "Untimed steps first.") var warmup = 3
     @Option(help: "Global batch (default: the config's).") var batchSize: Int?
-    @Option(
-        name: .customLong("set"), help: "Override any config key: --set training.reproducible_chunks=4 (repeatable).")
-    var overrides: [String] = []
-    @Flag(help: "One blocking allreduce after backward instead of overlapped buckets.") var noOverlap = false
     @Flag(
         help:
             "Also print where each rank's step goes (compute, SyncBN, gradient allreduce wait, data wait, waiting for the slowest rank) to stderr, and add it to the JSON."
     )
     var timeline = false
-    @Flag(
-        help:
-            "The same bits on any number of ranks, at some cost in speed (sets training.reproducible; docs/distributed.md)."
-    )
-    var reproducible = false
-    @Option(help: "Where to train: cpu, cuda or cuda:N (default: the config's runtime.device).") var device: String?
-    @Option(
-        help: "CPU threads per process (default: the config's runtime.threads; 0: all cores, divided among the ranks).")
-    var threads: Int?
+    @OptionGroup var options: RunOptions
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -45,11 +33,8 @@ struct Bench: ParsableCommand {
         var settings = [
             "logging.evaluate_test_split=false", "training.max_steps=\(warmup + steps)", "training.epochs=1000",
         ]
-        settings += overrides
+        settings += options.settings
         if let batchSize { settings.append("training.batch_size=\(batchSize)") }
-        if let device { settings.append("runtime.device=\(device)") }
-        if let threads { settings.append("runtime.threads=\(threads)") }
-        if reproducible { settings.append("training.reproducible=true") }
         var config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
         Launcher.useThreads(config.runtime.threads, communicator)
         config.runtime.device = try Launcher.device(config.runtime.device, communicator)
@@ -61,7 +46,8 @@ struct Bench: ParsableCommand {
         let pixels = (0..<(count * side * side)).map { _ in UInt8(random.integer(below: 256)) }
         let labels = (0..<count).map { _ in random.integer(below: 10) }
         let data = ImageDataset(pixels: pixels, labels: labels, imageSize: side, source: "synthetic")
-        let trainer = try Trainer(config: config, dataset: data, communicator: communicator, overlap: !noOverlap)
+        let trainer = try Trainer(
+            config: config, dataset: data, communicator: communicator, overlap: !options.noOverlap)
         let timer = StepTimer(skip: warmup)
         trainer.observers = [timer]
         try trainer.run()
@@ -78,7 +64,7 @@ struct Bench: ParsableCommand {
             ("world_size", "\(communicator.size)"), ("threads", "\(ComputeThreads.count)"),
             ("global_batch", "\(config.training.batchSize)"),
             ("per_rank_batch", "\(trainer.localBatchSize)"), ("steps", "\(timer.slowest.count)"),
-            ("overlap", "\(!noOverlap)"), ("reproducible", "\(config.training.reproducible)"),
+            ("overlap", "\(!options.noOverlap)"), ("reproducible", "\(config.training.reproducible)"),
             ("images_per_second", format(Double(config.training.batchSize) / step)),
             ("ms_per_step", format(step * 1e3)), ("compute_ms", format((step - allreduce - syncBN) * 1e3)),
             ("allreduce_wait_ms", format(allreduce * 1e3)), ("syncbn_ms", format(syncBN * 1e3)),

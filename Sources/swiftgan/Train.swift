@@ -13,26 +13,9 @@ struct Train: ParsableCommand {
     @Option(help: "Epochs (overrides training.epochs).") var epochs: Int?
     @Option(help: "Stop after this many steps (overrides training.max_steps).") var maxSteps: Int?
     @Option(help: "Random seed (overrides seed).") var seed: Int?
-    @Option(name: .customLong("set"), help: "Override any config key: --set training.batch_size=32 (repeatable).")
-    var overrides: [String] = []
     @Flag(help: "Continue from the run directory's latest checkpoint.") var resume = false
     @Flag(help: "No progress output.") var quiet = false
-    @Option(
-        help:
-            "Where to train: cpu, cuda or cuda:N (overrides runtime.device; under mpirun each rank takes its own GPU).")
-    var device: String?
-    @Flag(
-        help:
-            "The same bits on any number of ranks, at some cost in speed (sets training.reproducible; docs/distributed.md)."
-    )
-    var reproducible = false
-    @Option(help: "CPU threads per process (overrides runtime.threads; 0: all cores, divided among the ranks).")
-    var threads: Int?
-    @Flag(
-        help:
-            "Average gradients with one blocking allreduce after backward instead of overlapping bucket allreduces with it."
-    )
-    var noOverlap = false
+    @OptionGroup var options: RunOptions
 
     func run() throws {
         let communicator = Launcher.communicator()
@@ -40,13 +23,10 @@ struct Train: ParsableCommand {
     }
 
     func train(_ communicator: Communicator) throws {
-        var settings = overrides
+        var settings = options.settings
         if let epochs { settings.append("training.epochs=\(epochs)") }
         if let maxSteps { settings.append("training.max_steps=\(maxSteps)") }
         if let seed { settings.append("seed=\(seed)") }
-        if let device { settings.append("runtime.device=\(device)") }
-        if let threads { settings.append("runtime.threads=\(threads)") }
-        if reproducible { settings.append("training.reproducible=true") }
         var config = try TrainingConfig.load(URL(fileURLWithPath: self.config), overrides: settings)
         Launcher.useThreads(config.runtime.threads, communicator)
         config.runtime.device = try Launcher.device(config.runtime.device, communicator)
@@ -82,7 +62,8 @@ struct Train: ParsableCommand {
         }
         // Rank 0 restores; the trainer's data-parallel setup copies its state to the others.
         let trainer = try Trainer(
-            config: config, dataset: data.training, testSet: data.test, communicator: communicator, overlap: !noOverlap,
+            config: config, dataset: data.training, testSet: data.test, communicator: communicator,
+            overlap: !options.noOverlap,
             resumingFrom: resume ? latest : nil)
         StopSignal.install()
         guard communicator.isRoot else { return try trainer.run() }
