@@ -30,6 +30,8 @@ public final class DataParallel {
     /// Whether backward's gradients are already the sums over every rank's samples (reproducible mode, where
     /// each operation sums over the ranks itself: `ReproducibleBatch`), so there is nothing left to average.
     public let gradientsAreGlobal: Bool
+    /// Whether backward's gradients are averaged here: several ranks, and not reproducible mode.
+    private let reducesGradients: Bool
 
     public init(
         _ module: Module, arena: ParameterArena, optimizer: Optimizer? = nil, communicator: Communicator,
@@ -41,11 +43,12 @@ public final class DataParallel {
         self.overlap = overlap && !gradientsAreGlobal
         self.gradientsAreGlobal = gradientsAreGlobal
         (buckets, bucketAtOffset) = GradientBucket.partition(arena, bucketBytes: bucketBytes)
-        staging = arena.gradients.storage.isHost || communicator.size == 1 ? nil : Tensor(zeros: [arena.count])
+        reducesGradients = communicator.size > 1 && !gradientsAreGlobal
+        staging = arena.gradients.storage.isHost || !reducesGradients ? nil : Tensor(zeros: [arena.count])
         let optimizers = optimizer.map { [$0] } ?? []
         try ReplicaState.broadcast(modules: [module], optimizers: optimizers, communicator: communicator)
         try ReplicaState.verify(modules: [module], optimizers: optimizers, communicator: communicator)
-        if communicator.size > 1, !gradientsAreGlobal {
+        if reducesGradients {
             let statistics = SyncStatistics(communicator: communicator)
             for (_, layer) in module.namedModules() { (layer as? BatchNorm)?.reducer = statistics }
             self.statistics = statistics
@@ -97,7 +100,7 @@ public final class DataParallel {
     /// Starts the buckets backward did not fill (parameters it never reached), in bucket order on every rank,
     /// waits for all, and divides by the number of ranks.
     private func averageGradients() throws {
-        guard communicator.size > 1, !gradientsAreGlobal else { return }
+        guard reducesGradients else { return }
         if overlap {
             for index in buckets.indices where buckets[index].pending == nil { try start(index) }
             for bucket in buckets { try bucket.pending?.wait() }

@@ -288,12 +288,13 @@ public final class Trainer {
     /// One batch: the discriminator step (every `discriminatorEvery` batches) and the generator step
     /// (every `criticSteps` batches), as the seeds order them.
     public func trainStep<C: Collection>(indices: C, batchInEpoch: Int) throws -> StepMetrics where C.Element == Int {
-        guard let reproducible else { return try step(indices: indices, batchInEpoch: batchInEpoch) }
-        return try reproducible.during { try step(indices: indices, batchInEpoch: batchInEpoch) }
+        guard let reproducible else { return try trainBatch(indices: indices, batchInEpoch: batchInEpoch) }
+        return try reproducible.during { try trainBatch(indices: indices, batchInEpoch: batchInEpoch) }
     }
 
     /// `trainStep`'s work. Its batch tensors are marked as samples, which only reproducible mode looks at.
-    private func step<C: Collection>(indices: C, batchInEpoch: Int) throws -> StepMetrics where C.Element == Int {
+    private func trainBatch<C: Collection>(indices: C, batchInEpoch: Int) throws -> StepMetrics
+    where C.Element == Int {
         let (g, d) = (models.generator, models.discriminator)
         g.train()
         d.train()

@@ -62,14 +62,14 @@ public final class ReproducibleBatch {
 
     /// The chunk count of this rank's `samples`.
     func localChunks(_ samples: Int, _ operation: String) throws -> Int {
-        guard samples % chunkSize == 0, samples / chunkSize == chunkCount / (peers?.size ?? 1) else {
+        guard samples == chunkCount / ranks * chunkSize else {
             throw TensorError.invalidArgument(
                 operation: operation,
                 detail:
-                    "reproducible mode expects \(chunkCount / (peers?.size ?? 1)) chunks of \(chunkSize) samples on this rank, got \(samples) samples"
+                    "reproducible mode expects \(chunkCount / ranks) chunks of \(chunkSize) samples on this rank, got \(samples) samples"
             )
         }
-        return samples / chunkSize
+        return chunkCount / ranks
     }
 
     /// Calls `body(chunk, chunkSize)` for each of the chunks of sample tensor `x`.
@@ -77,7 +77,7 @@ public final class ReproducibleBatch {
         for c in 0..<(try localChunks(x.shape[0], "chunk")) { try body(c, chunkSize) }
     }
 
-    /// How many of this rank's elements a total over all ranks counts, as a factor: the world size.
+    /// The world size.
     var ranks: Int { peers?.size ?? 1 }
 
     // MARK: - Tree sums
@@ -200,4 +200,8 @@ extension Tensor {
 
     /// Whether this tensor holds samples along its first axis in a reproducible step.
     var holdsSamples: Bool { samples != nil && samples == shape.first }
+
+    /// The reproducible step under way when this tensor holds samples (an operation on it then runs in
+    /// chunks); nil otherwise, and always outside reproducible mode.
+    var reproducibleBatch: ReproducibleBatch? { samples == nil ? nil : ReproducibleBatch.current }
 }

@@ -22,7 +22,6 @@ final class WorkerPool: @unchecked Sendable {
     /// The current job, written before the workers' `assigned` counters are bumped and read by each worker
     /// after it sees its own bump.
     private var job: ((Int) -> Void)?
-    private var pieces = 0
     private var workers: [Worker] = []
     private let lock = NSLock()
 
@@ -40,7 +39,6 @@ final class WorkerPool: @unchecked Sendable {
         startWorkers(upTo: pieces - 1)
         withoutActuallyEscaping(body) { body in
             job = body
-            self.pieces = pieces
             finished.store(0, ordering: .relaxed)
             for worker in workers.prefix(pieces - 1) {
                 worker.assigned.add(1, ordering: .sequentiallyConsistent)

@@ -36,7 +36,7 @@ public func batchNorm(
     if let parameter = [weight, bias].compactMap({ $0 }).first { try Check.sameDevice("batchNorm", x, parameter) }
     let channels = layout.channels
     // [Σx (C), Σx² (C), n]: one reduction for all three.
-    let reproducible = x.samples == nil ? nil : ReproducibleBatch.current
+    let reproducible = x.reproducibleBatch
     var sums: [Double]
     if let reproducible {  // over every rank's samples already, in a split-independent order
         sums = try reproducible.channelSums(layout, "batchNorm") {

@@ -33,7 +33,7 @@ public func multiplyChannels(_ x: Tensor, _ v: Tensor) throws -> Tensor {
 public func sumChannels(_ x: Tensor) throws -> Tensor {
     let layout = try ChannelLayout("sumChannels", x.shape)
     let y: Tensor
-    if let batch = ReproducibleBatch.current, x.samples != nil {
+    if let batch = x.reproducibleBatch {
         let size = batch.chunkSize
         let chunk = ChannelLayout(batch: size, channels: layout.channels, spatial: layout.spatial)
         y = try batch.sum(chunks: batch.localChunks(layout.batch, "sumChannels")) { c in

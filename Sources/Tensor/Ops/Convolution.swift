@@ -108,7 +108,7 @@ func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry g: ConvGeometr
 func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry g: ConvGeometry) throws -> Tensor {
     let backend = x.backend
     let dw: Tensor
-    if let reproducible = ReproducibleBatch.current, x.samples != nil || dy.samples != nil {
+    if let reproducible = x.reproducibleBatch ?? dy.reproducibleBatch {
         guard x.holdsSamples, dy.holdsSamples else {
             throw TensorError.invalidArgument(
                 operation: "conv2dWeightGradient", detail: "reproducible mode needs samples in both x and dy")
@@ -148,7 +148,7 @@ func convolutionSharingColumns(_ x: Tensor, _ w: Tensor, _ dy: Tensor, geometry 
 /// Reproducible mode's batch when `x` (samples) meets a weight `w` (no samples) in a convolution; nil outside
 /// it. Samples in the weight operand would make the result depend on the split: refused.
 private func chunking(_ x: Tensor, _ w: Tensor, _ operation: String) throws -> ReproducibleBatch? {
-    guard let batch = ReproducibleBatch.current, x.samples != nil || w.samples != nil else { return nil }
+    guard let batch = x.reproducibleBatch ?? w.reproducibleBatch else { return nil }
     guard x.holdsSamples, w.samples == nil else {
         throw TensorError.invalidArgument(
             operation: operation, detail: "reproducible mode needs samples in the input only")

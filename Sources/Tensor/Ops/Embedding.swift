@@ -26,7 +26,7 @@ public func scatterAddRows(_ values: Tensor, indices: [Int], rows: Int) throws -
     }
     let width = values.shape[1]
     let y: Tensor
-    if let batch = ReproducibleBatch.current, values.samples != nil {
+    if let batch = values.reproducibleBatch {
         let size = batch.chunkSize
         y = try batch.sum(chunks: batch.localChunks(indices.count, "scatterAddRows")) { c in
             let partial = Tensor(zeros: [rows, width], backend: values.backend)

@@ -4,7 +4,7 @@ import Foundation
 /// clamped at −100 so that p = 0 or 1 gives a finite loss. First-order only.
 public func binaryCrossEntropy(_ p: Tensor, target t: Tensor) throws -> Tensor {
     try Check.sameShape("binaryCrossEntropy", p, t)
-    if let batch = ReproducibleBatch.current, p.samples != nil {
+    if let batch = p.reproducibleBatch {
         return try meanOverChunks(
             batch, "binaryCrossEntropy", p, t, loss: { try $0.backend.binaryCrossEntropy($0, $1, into: $2) },
             gradient: { $0.backend.binaryCrossEntropyGradient($0, $1, $2, into: $3) })
@@ -18,7 +18,7 @@ public func binaryCrossEntropy(_ p: Tensor, target t: Tensor) throws -> Tensor {
 /// (log-sum-exp form, stable for large |x|). First-order only.
 public func binaryCrossEntropyWithLogits(_ x: Tensor, target t: Tensor) throws -> Tensor {
     try Check.sameShape("binaryCrossEntropyWithLogits", x, t)
-    if let batch = ReproducibleBatch.current, x.samples != nil {
+    if let batch = x.reproducibleBatch {
         return try meanOverChunks(
             batch, "binaryCrossEntropyWithLogits", x, t,
             loss: { $0.backend.binaryCrossEntropyWithLogits($0, $1, into: $2) },
@@ -40,7 +40,7 @@ public func softmaxCrossEntropy(_ logits: Tensor, labels: [Int]) throws -> Tenso
             operation: "softmaxCrossEntropy",
             detail: "need \(n) labels in 0..<\(classes), got \(labels.count): \(labels.prefix(8))")
     }
-    guard ReproducibleBatch.current == nil || logits.samples == nil else {
+    guard logits.reproducibleBatch == nil else {
         throw TensorError.invalidArgument(
             operation: "softmaxCrossEntropy", detail: "not available in reproducible mode")
     }

@@ -13,7 +13,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     }
     try Check.sameDevice("matmul", a, b)
     let y: Tensor
-    if let batch = ReproducibleBatch.current, a.samples != nil || b.samples != nil {
+    if let batch = a.reproducibleBatch ?? b.reproducibleBatch {
         y = try chunkedGemm(batch, a, b, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)
     } else {
         y = a.sibling([m, n])
@@ -34,9 +34,7 @@ private func chunkedGemm(
     let backend = a.backend
     if a.holdsSamples, !transposeA, b.samples == nil {
         let y = a.sibling([m, n])  // (samples, n)
-        let chunks = try batch.localChunks(m, "matmul")
-        let size = batch.chunkSize
-        for c in 0..<chunks {
+        try batch.forEachChunk(of: a) { c, size in
             backend.gemm(
                 transposeA: false, transposeB: transposeB, m: size, n: n, k: k, alpha: 1, a.chunk(c, of: size), b,
                 beta: 0, y.chunk(c, of: size))

@@ -3,7 +3,7 @@ extension Tensor {
     /// every rank's samples.
     public func sum() throws -> Tensor {
         let y: Tensor
-        if let batch = ReproducibleBatch.current, let samples {
+        if let batch = reproducibleBatch, let samples {
             let chunks = try batch.localChunks(samples, "sum")
             let length = count / chunks
             y = try batch.sum(chunks: chunks) { c in
@@ -21,8 +21,7 @@ extension Tensor {
 
     /// Mean of all elements, as a scalar; in reproducible mode, of a tensor of samples, over every rank's.
     public func mean() throws -> Tensor {
-        let ranks = samples == nil ? 1 : ReproducibleBatch.current?.ranks ?? 1
-        return try sum().scaled(by: 1 / Float(count * ranks))
+        try sum().scaled(by: 1 / Float(count * (reproducibleBatch?.ranks ?? 1)))
     }
 
     /// A one-element tensor copied to every element of `shape`.
