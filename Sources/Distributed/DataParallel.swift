@@ -19,8 +19,13 @@ public final class DataParallel {
     public let communicator: Communicator
     public let overlap: Bool
     private var buckets: [GradientBucket]
-    /// The bucket of the parameter at each arena offset: a finished gradient is identified by its offset.
-    private let bucketAtOffset: [Int: Int]
+    /// The parameter (its index in the arena) at each arena offset: a finished gradient is identified by its
+    /// offset.
+    private let parameterAtOffset: [Int: Int]
+    /// The bucket of each parameter, by index in the arena.
+    private let bucketOfParameter: [Int]
+    /// Which parameters the current backward has written a gradient for.
+    private var reached: [Bool]
     private let statistics: SyncStatistics?
     /// A host copy of the gradients when the arena lives on a GPU: MPI reduces host memory. (A CUDA-aware MPI
     /// could take device pointers instead; not used yet.)
@@ -42,7 +47,9 @@ public final class DataParallel {
         self.communicator = communicator
         self.overlap = overlap && !gradientsAreGlobal
         self.gradientsAreGlobal = gradientsAreGlobal
-        (buckets, bucketAtOffset) = GradientBucket.partition(arena, bucketBytes: bucketBytes)
+        (buckets, bucketOfParameter) = GradientBucket.partition(arena, bucketBytes: bucketBytes)
+        parameterAtOffset = Dictionary(uniqueKeysWithValues: arena.offsets.enumerated().map { ($1, $0) })
+        reached = Array(repeating: false, count: arena.parameters.count)
         reducesGradients = communicator.size > 1 && !gradientsAreGlobal
         staging = arena.gradients.storage.isHost || !reducesGradients ? nil : Tensor(zeros: [arena.count])
         let optimizers = optimizer.map { [$0] } ?? []
@@ -63,10 +70,14 @@ public final class DataParallel {
 
     /// Replaces the arena's gradients with d(loss)/d(parameters) averaged over every rank's batch shard. Each
     /// rank calls it with its own loss; it returns once the mean is in place.
+    ///
+    /// Backward writes each reached parameter's gradient once, over the last step's (`replacingGradients`); the
+    /// parameters it did not reach get zeros before any bucket holding them is reduced.
     public func backward(_ loss: Tensor) throws {
-        arena.zeroGradients()
+        for index in reached.indices { reached[index] = false }
         for index in buckets.indices { buckets[index].restart() }
-        try loss.backward(onLeafReady: parameterFinished)
+        try loss.backward(replacingGradients: true, onLeafReady: parameterFinished)
+        zeroGradientsNotReached()
         let started = DispatchTime.now().uptimeNanoseconds
         try averageGradients()
         allreduceWait += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -75,9 +86,10 @@ public final class DataParallel {
     /// Backward's notice that `leaf`'s gradient is complete; also nudges the reductions in flight along, since
     /// Open MPI advances a non-blocking collective only inside MPI calls.
     private func parameterFinished(_ leaf: Tensor) throws {
-        guard overlap, communicator.size > 1, leaf.storage === arena.values.storage,
-            let index = bucketAtOffset[leaf.offset]
-        else { return }
+        guard leaf.storage === arena.values.storage, let parameter = parameterAtOffset[leaf.offset] else { return }
+        reached[parameter] = true
+        guard overlap, communicator.size > 1 else { return }
+        let index = bucketOfParameter[parameter]
         buckets[index].remaining -= 1
         if buckets[index].remaining == 0 { try start(index) }
         for bucket in buckets { try bucket.pending?.test() }
@@ -95,6 +107,15 @@ public final class DataParallel {
         let slice = Tensor(shape: [range.count], storage: arena.gradients.storage, offset: range.lowerBound)
         arena.gradients.backend.download(slice, into: staging.pointer + range.lowerBound)
         return staging.pointer + range.lowerBound
+    }
+
+    private func zeroGradientsNotReached() {
+        for (index, wasReached) in reached.enumerated() where !wasReached {
+            let (_, parameter) = arena.parameters[index]
+            let gradient = Tensor(
+                shape: parameter.shape, storage: arena.gradients.storage, offset: arena.offsets[index])
+            gradient.backend.fill(gradient, with: 0)
+        }
     }
 
     /// Starts the buckets backward did not fill (parameters it never reached), in bucket order on every rank,
@@ -141,21 +162,21 @@ struct GradientBucket {
     }
 
     /// Walks the parameters from the last to the first, closing a bucket once it holds `bucketBytes`; returns
-    /// the buckets and each parameter's bucket by arena offset.
-    static func partition(_ arena: ParameterArena, bucketBytes: Int) -> ([GradientBucket], [Int: Int]) {
-        var buckets: [GradientBucket] = [], bucketAtOffset: [Int: Int] = [:]
+    /// the buckets and each parameter's bucket, by index in the arena.
+    static func partition(_ arena: ParameterArena, bucketBytes: Int) -> ([GradientBucket], [Int]) {
+        var buckets: [GradientBucket] = [], bucketOfParameter = Array(repeating: 0, count: arena.parameters.count)
         var end = arena.count, members = 0
         for index in arena.parameters.indices.reversed() {
             members += 1
             let start = arena.offsets[index]
-            bucketAtOffset[start] = buckets.count
+            bucketOfParameter[index] = buckets.count
             if (end - start) * 4 >= bucketBytes || index == 0 {
                 buckets.append(GradientBucket(range: start..<end, parameterCount: members, remaining: members))
                 end = start
                 members = 0
             }
         }
-        return (buckets, bucketAtOffset)
+        return (buckets, bucketOfParameter)
     }
 }
 

@@ -64,11 +64,21 @@ extension Tensor {
     /// scalar unless `gradient` (the seed, shaped like `self`) is given. `onLeafReady` is called for each leaf
     /// as soon as its gradient is complete, while the rest of the pass goes on: data-parallel training starts
     /// averaging a bucket of gradients then (PyTorch DDP's hooks).
-    public func backward(gradient seed: Tensor? = nil, onLeafReady: ((Tensor) throws -> Void)? = nil) throws {
+    ///
+    /// With `replacingGradients`, a leaf's total overwrites its `grad` instead of adding to it, as after
+    /// PyTorch's `zero_grad(set_to_none=True)`: one pass over each gradient rather than a zeroing pass before
+    /// backward and an adding pass in it. The caller then owns the `grad` of every leaf backward did not reach.
+    public func backward(
+        gradient seed: Tensor? = nil, replacingGradients: Bool = false, onLeafReady: ((Tensor) throws -> Void)? = nil
+    ) throws {
         let seed = try seed ?? Tensor.seed(for: self, operation: "backward")
         func deposit(_ leaf: Tensor, _ gradient: Tensor) throws {
             if let existing = leaf.grad {
-                existing.backend.binary(.add, existing, gradient, into: existing)
+                if replacingGradients {
+                    existing.backend.copy(gradient, into: existing)
+                } else {
+                    existing.backend.binary(.add, existing, gradient, into: existing)
+                }
             } else {
                 leaf.grad = gradient.copy()
             }
