@@ -45,12 +45,6 @@ public final class ParameterArena {
         for (_, parameter) in parameters { parameter.value.requiringGrad(flag) }
     }
 
-    /// Clamps every value to `range`: WGAN's weight clipping.
-    public func clamp(to range: ClosedRange<Float>) {
-        let (low, high) = (range.lowerBound, range.upperBound)
-        values.backend.unary(.clamp(low: low, high: high), values, into: values)
-    }
-
     /// The L2 norm of all gradients, in Double.
     public var gradientNorm: Double { gradients.backend.squaredNorm(gradients).squareRoot() }
 }

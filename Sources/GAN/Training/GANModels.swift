@@ -36,6 +36,8 @@ public final class GANModels {
         try discriminator.moveBuffers(to: device)
         generatorOptimizer = Self.optimizer(config.generatorOptimizer, generatorArena)
         discriminatorOptimizer = Self.optimizer(config.discriminatorOptimizer, discriminatorArena)
+        // WGAN's weight clipping: D's weights are clamped after each of its steps.
+        if config.loss.clip > 0 { discriminatorOptimizer.parameterRange = -config.loss.clip...config.loss.clip }
     }
 
     static func optimizer(_ settings: TrainingConfig.OptimizerSettings, _ arena: ParameterArena) -> Optimizer {

@@ -353,7 +353,6 @@ public final class Trainer {
             loss = try add(loss, penalty)
         }
         metrics.discriminatorGradientNorm = try update(loss, discriminatorParallel, models.discriminatorOptimizer)
-        if config.loss.clip > 0 { models.discriminatorArena.clamp(to: -config.loss.clip...config.loss.clip) }
         metrics.discriminatorLoss = loss.item
         metrics.realScore = try realScores.mean().item
         metrics.fakeScore = try fakeScores.mean().item
@@ -373,9 +372,7 @@ public final class Trainer {
     /// One model's update: gradients averaged over the ranks, one optimiser step. Returns the gradient's norm.
     func update(_ loss: Tensor, _ parallel: DataParallel, _ optimizer: Optimizer) throws -> Double {
         try parallel.backward(loss)
-        let norm = parallel.arena.gradientNorm
-        optimizer.step()
-        return norm
+        return optimizer.step()
     }
 
     // MARK: - Losses

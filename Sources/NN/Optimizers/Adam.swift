@@ -10,6 +10,7 @@ public final class Adam: Optimizer {
     public let epsilon: Float
     public let weightDecay: Float
     public var stepCount = 0
+    public var parameterRange: ClosedRange<Float>?
     let firstMoment: Tensor  // exp_avg, (arena)
     let secondMoment: Tensor  // exp_avg_sq, (arena)
 
@@ -30,15 +31,17 @@ public final class Adam: Optimizer {
         [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)]
     }
 
-    public func step() {
+    @discardableResult public func step() -> Double {
         stepCount += 1
         let t = Double(stepCount)
         let stepSize = Float(Double(learningRate) / (1 - Foundation.pow(Double(beta1), t)))
         let correction2Root = Float((1 - Foundation.pow(Double(beta2), t)).squareRoot())
-        arena.values.backend.update(
+        return arena.values.backend.update(
             .adam(
                 stepSize: stepSize, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
                 correction2Root: correction2Root),
-            parameters: arena.values, gradients: arena.gradients, state: [firstMoment, secondMoment])
+            parameters: arena.values, gradients: arena.gradients, state: [firstMoment, secondMoment],
+            clampingTo: parameterRange
+        ).squareRoot()
     }
 }

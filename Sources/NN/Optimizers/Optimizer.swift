@@ -6,8 +6,11 @@ public protocol Optimizer: AnyObject {
     var stepCount: Int { get set }
     /// Named state arenas (`exp_avg`, `exp_avg_sq`, `square_avg`), each laid out like the parameter arena.
     var stateArenas: [(name: String, values: Tensor)] { get }
-    /// Applies one update from the gradients in `arena.gradients`.
-    func step()
+    /// After every step each parameter is clamped to this range when it is set: WGAN's weight clipping, done
+    /// in the step's own pass over the parameters.
+    var parameterRange: ClosedRange<Float>? { get set }
+    /// Applies one update from the gradients in `arena.gradients`; returns their L2 norm, read in the same pass.
+    @discardableResult func step() -> Double
 }
 
 extension Optimizer {

@@ -6,6 +6,7 @@ public final class RMSprop: Optimizer {
     public let alpha: Float
     public let epsilon: Float
     public var stepCount = 0
+    public var parameterRange: ClosedRange<Float>?
     let squareAverage: Tensor  // square_avg, (arena)
 
     public init(_ arena: ParameterArena, learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8) {
@@ -18,10 +19,12 @@ public final class RMSprop: Optimizer {
 
     public var stateArenas: [(name: String, values: Tensor)] { [("square_avg", squareAverage)] }
 
-    public func step() {
+    @discardableResult public func step() -> Double {
         stepCount += 1
-        arena.values.backend.update(
+        return arena.values.backend.update(
             .rmsprop(learningRate: learningRate, alpha: alpha, epsilon: epsilon),
-            parameters: arena.values, gradients: arena.gradients, state: [squareAverage])
+            parameters: arena.values, gradients: arena.gradients, state: [squareAverage],
+            clampingTo: parameterRange
+        ).squareRoot()
     }
 }

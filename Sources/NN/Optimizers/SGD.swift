@@ -5,6 +5,7 @@ public final class SGD: Optimizer {
     public let arena: ParameterArena
     public var learningRate: Float
     public var stepCount = 0
+    public var parameterRange: ClosedRange<Float>?
 
     public init(_ arena: ParameterArena, learningRate: Float) {
         self.arena = arena
@@ -13,9 +14,11 @@ public final class SGD: Optimizer {
 
     public var stateArenas: [(name: String, values: Tensor)] { [] }
 
-    public func step() {
+    @discardableResult public func step() -> Double {
         stepCount += 1
-        arena.values.backend.update(
-            .sgd(learningRate: learningRate), parameters: arena.values, gradients: arena.gradients, state: [])
+        return arena.values.backend.update(
+            .sgd(learningRate: learningRate), parameters: arena.values, gradients: arena.gradients, state: [],
+            clampingTo: parameterRange
+        ).squareRoot()
     }
 }

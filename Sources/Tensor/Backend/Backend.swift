@@ -168,7 +168,14 @@ public protocol Backend: AnyObject {
     // MARK: Optimisers
 
     /// One update of `parameters` from `gradients` (same count), with the optimiser's state tensors.
-    func update(_ rule: OptimizerUpdate, parameters: Tensor, gradients: Tensor, state: [Tensor])
+    /// One optimiser step over every parameter, in place: `rule`, then each parameter clamped to `range` when
+    /// one is given (WGAN's weight clipping). Returns Σ g² over the gradients, the gradient norm the trainer
+    /// logs. The clamp and the sum ride on the update's own pass over memory rather than taking a pass each.
+    @discardableResult
+    func update(
+        _ rule: OptimizerUpdate, parameters: Tensor, gradients: Tensor, state: [Tensor],
+        clampingTo range: ClosedRange<Float>?
+    ) -> Double
 }
 
 /// One backend per device, made on first use.

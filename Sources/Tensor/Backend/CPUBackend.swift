@@ -46,7 +46,7 @@ public final class CPUBackend: Backend {
         case let .leakyRelu(slope): Kernels.map(xp, into: yp, count: n) { $0 > 0 ? $0 : slope * $0 }
         case .tanh: Kernels.map(xp, into: yp, count: n, Kernels.hyperbolicTangent)
         case .sigmoid: Kernels.map(xp, into: yp, count: n, stableSigmoid)
-        case let .clamp(low, high): Kernels.map(xp, into: yp, count: n) { Swift.min(Swift.max($0, low), high) }
+        case let .clamp(low, high): Kernels.map(xp, into: yp, count: n) { Kernels.clamp($0, low, high) }
         }
     }
 
@@ -343,25 +343,35 @@ public final class CPUBackend: Backend {
 
     // MARK: Optimisers
 
-    public func update(_ rule: OptimizerUpdate, parameters: Tensor, gradients: Tensor, state: [Tensor]) {
-        let (p, g, count) = (parameters.pointer, gradients.pointer, parameters.count)
-        switch rule {
-        case let .adam(stepSize, beta1, beta2, epsilon, decay, correction2Root):
-            let (m, v) = (state[0].pointer, state[1].pointer)
-            Kernels.parallel(count) { piece in
-                let first = piece.lowerBound
-                swiftgan_adam(
-                    p + first, g + first, m + first, v + first, piece.count, stepSize, beta1, beta2, epsilon, decay,
-                    correction2Root)
+    @discardableResult
+    public func update(
+        _ rule: OptimizerUpdate, parameters: Tensor, gradients: Tensor, state: [Tensor],
+        clampingTo range: ClosedRange<Float>?
+    ) -> Double {
+        let (p, g) = (parameters.pointer, gradients.pointer)
+        let (state0, state1) = (state.first?.pointer, state.dropFirst().first?.pointer)  // the rule's, in order
+        // Chunks of 2,048 values (8 KiB an array) stay in L1 from the squares' read of the gradients through the
+        // update to the clamp's read of the new values, so those two cost no extra trip to memory. Measured on
+        // the 2-core VM: the separate norm and clamp passes were 3% and 3.7% of a `wgan` step.
+        return Kernels.parallelSum(parameters.count) { piece in
+            var squares = 0.0
+            for first in stride(from: piece.lowerBound, to: piece.upperBound, by: 2048) {
+                let count = Swift.min(2048, piece.upperBound - first)
+                squares += Kernels.sumOfSquares(g + first, count: count)
+                switch rule {
+                case let .adam(stepSize, beta1, beta2, epsilon, decay, correction2Root):
+                    swiftgan_adam(
+                        p + first, g + first, state0! + first, state1! + first, count, stepSize, beta1, beta2, epsilon,
+                        decay,
+                        correction2Root)
+                case let .rmsprop(rate, alpha, epsilon):
+                    swiftgan_rmsprop(p + first, g + first, state0! + first, count, rate, alpha, epsilon)
+                case let .sgd(rate):
+                    for i in first..<(first + count) { p[i] = p[i] - rate * g[i] }
+                }
+                if let range { Kernels.clamp(p + first, count: count, to: range) }
             }
-        case let .rmsprop(rate, alpha, epsilon):
-            let s = state[0].pointer
-            Kernels.parallel(count) { piece in
-                let first = piece.lowerBound
-                swiftgan_rmsprop(p + first, g + first, s + first, piece.count, rate, alpha, epsilon)
-            }
-        case let .sgd(rate):
-            Kernels.zip(p, g, into: p, count: count) { p, g in p - rate * g }
+            return squares
         }
     }
 }

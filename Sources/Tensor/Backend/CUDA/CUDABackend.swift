@@ -524,7 +524,14 @@ final class CUDABackend: Backend {
 
     // MARK: Optimisers
 
-    func update(_ rule: OptimizerUpdate, parameters p: Tensor, gradients g: Tensor, state: [Tensor]) {
+    @discardableResult
+    func update(
+        _ rule: OptimizerUpdate, parameters p: Tensor, gradients g: Tensor, state: [Tensor],
+        clampingTo range: ClosedRange<Float>?
+    ) -> Double {
+        // Separate kernels here: the device's bandwidth makes the extra passes cheap next to a step.
+        let squares = squaredNorm(g)
+        defer { if let range { unary(.clamp(low: range.lowerBound, high: range.upperBound), p, into: p) } }
         switch rule {
         case let .adam(stepSize, beta1, beta2, epsilon, decay, correction2Root):
             launch(
@@ -544,5 +551,6 @@ final class CUDABackend: Backend {
         case let .sgd(rate):
             launch(.sgd, count: p.count, [.tensor(p), .tensor(g), .int(p.count), .float(rate)])
         }
+        return squares
     }
 }
