@@ -4,7 +4,8 @@ import TestSupport
 import XCTest
 
 /// What an optimiser step does besides its update rule (the rules themselves are checked against PyTorch in
-/// LayerParityTests): it returns the gradients' norm and clamps to `parameterRange`, both in its own pass.
+/// LayerParityTests): it returns the gradients' norm, the same on any number of threads, and clamps to
+/// `parameterRange`, both in its own pass.
 final class OptimizerStepTests: XCTestCase {
     /// About 82,000 values: many of the step's 2,048-value chunks, and two pieces on two threads.
     func model() -> Module {
@@ -19,6 +20,7 @@ final class OptimizerStepTests: XCTestCase {
         ]
         let saved = ComputeThreads.count
         defer { ComputeThreads.count = saved }
+        var normOnOneThread: [String: Double] = [:]
         for threads in [1, 2] {
             ComputeThreads.count = threads
             for (name, make) in makers {
@@ -34,6 +36,9 @@ final class OptimizerStepTests: XCTestCase {
                 // Float lanes within a chunk: a few Float roundings from the Double sum.
                 XCTAssertEqual(norms.0, expectedNorm, accuracy: expectedNorm * 1e-6, context)
                 XCTAssertEqual(norms.1, expectedNorm, accuracy: expectedNorm * 1e-6, context)
+                // Summed in chunk order whatever the thread count.
+                XCTAssertEqual(norms.0, normOnOneThread[name, default: norms.0], context)
+                normOnOneThread[name] = norms.0
                 // The clamped step is the plain step, then the clamp.
                 let expected = plain.values.scalars.map { min(max($0, -0.05), 0.05) }
                 XCTAssertEqual(clamped.values.scalars, expected, context)

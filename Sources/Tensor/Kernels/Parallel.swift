@@ -36,18 +36,6 @@ extension Kernels {
         runPieces(pieces) { piece in body((count * piece / pieces)..<(count * (piece + 1) / pieces)) }
     }
 
-    /// `parallel` for a loop that returns a sum: the pieces' sums are added in piece order, so the total
-    /// depends only on `count` and the thread count, never on timing.
-    public static func parallelSum(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) -> Double) -> Double {
-        let pieces = Swift.min(ComputeThreads.count, count / Swift.max(grain, 1))
-        guard pieces > 1 else { return body(0..<count) }
-        var sums = [Double](repeating: 0, count: pieces)
-        sums.withUnsafeMutableBufferPointer { sums in
-            runPieces(pieces) { piece in sums[piece] = body((count * piece / pieces)..<(count * (piece + 1) / pieces)) }
-        }
-        return sums.reduce(0, +)
-    }
-
     @usableFromInline static func runPieces(_ pieces: Int, _ body: (Int) -> Void) {
         WorkerPool.shared.run(pieces: pieces, body)
     }
