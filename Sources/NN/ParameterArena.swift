@@ -46,5 +46,5 @@ public final class ParameterArena {
     }
 
     /// The L2 norm of all gradients, in Double.
-    public var gradientNorm: Double { gradients.backend.squaredNorm(gradients).squareRoot() }
+    public var gradientNorm: Double { gradients.backend.dot(gradients, gradients).squareRoot() }
 }

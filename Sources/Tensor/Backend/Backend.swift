@@ -105,8 +105,8 @@ public protocol Backend: AnyObject {
     func sumRows(_ x: Tensor, rows: Int, into y: Tensor)
     /// Row n of y, viewed as (rows, width), filled with v[n].
     func expandRows(_ v: Tensor, rows: Int, into y: Tensor)
-    /// Σ x·x over all elements, in Double, on the host.
-    func squaredNorm(_ x: Tensor) -> Double
+    /// Σ a·b over all elements (equal counts), in Double, on the host.
+    func dot(_ a: Tensor, _ b: Tensor) -> Double
 
     // MARK: Channels (N, C, S)
 

@@ -89,7 +89,7 @@ public final class CPUBackend: Backend {
         for n in 0..<rows { (y.pointer + n * width).update(repeating: v.pointer[n], count: width) }
     }
 
-    public func squaredNorm(_ x: Tensor) -> Double { Kernels.dot(x.pointer, x.pointer, count: x.count) }
+    public func dot(_ a: Tensor, _ b: Tensor) -> Double { Kernels.dot(a.pointer, b.pointer, count: a.count) }
 
     // MARK: Channels
 

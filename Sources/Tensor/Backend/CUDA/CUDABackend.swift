@@ -283,8 +283,8 @@ final class CUDABackend: Backend {
         launch(.expandRows, count: y.count, [.tensor(v), .int(y.count / max(rows, 1)), .tensor(y), .int(y.count)])
     }
 
-    func squaredNorm(_ x: Tensor) -> Double {
-        doubles(1) { launch(.squaredNorm, blocks: 1, [.tensor(x), .int(x.count), .tensor($0)]) }[0]
+    func dot(_ a: Tensor, _ b: Tensor) -> Double {
+        doubles(1) { launch(.dot, blocks: 1, [.tensor(a), .tensor(b), .int(a.count), .tensor($0)]) }[0]
     }
 
     // MARK: Channels
@@ -530,7 +530,7 @@ final class CUDABackend: Backend {
         clampingTo range: ClosedRange<Float>?
     ) -> Double {
         // Separate kernels here: the device's bandwidth makes the extra passes cheap next to a step.
-        let squares = squaredNorm(g)
+        let squares = dot(g, g)
         defer { if let range { unary(.clamp(low: range.lowerBound, high: range.upperBound), p, into: p) } }
         switch rule {
         case let .adam(stepSize, beta1, beta2, epsilon, decay, correction2Root):

@@ -1,7 +1,7 @@
 /// The CUDA backend's kernels, by the name each has in `CUDAKernels.source`.
 enum CUDAKernel: String, CaseIterable {
     case unary = "sg_unary", binary = "sg_binary", divideByScalar = "sg_divide_by_scalar"
-    case sumRows = "sg_sum_rows", expandRows = "sg_expand_rows", squaredNorm = "sg_squared_norm"
+    case sumRows = "sg_sum_rows", expandRows = "sg_expand_rows", dot = "sg_dot"
     case channels = "sg_channels", sumChannels = "sg_sum_channels", expandChannels = "sg_expand_channels"
     case copyChannels = "sg_copy_channels", gatherRows = "sg_gather_rows", scatterAddRows = "sg_scatter_add_rows"
     case im2col = "sg_im2col", col2im = "sg_col2im", swapOuterAxes = "sg_swap_outer_axes"
@@ -25,7 +25,7 @@ extension CUDAKernel {
         case .divideByScalar: "pppl"
         case .sumRows: "plp"
         case .expandRows: "plpl"
-        case .squaredNorm: "plp"
+        case .dot: "pplp"
         case .channels: "ippplll"
         case .sumChannels: "plllp"
         case .expandChannels: "pplll"
@@ -137,9 +137,9 @@ enum CUDAKernels {
         }
 
         // One block: Σ x² in double, written to out[0].
-        extern "C" __global__ void sg_squared_norm(const float *x, long long n, double *out) {
+        extern "C" __global__ void sg_dot(const float *a, const float *b, long long n, double *out) {
             double total = 0;
-            for (long long i = threadIdx.x; i < n; i += blockDim.x) total += (double)x[i] * (double)x[i];
+            for (long long i = threadIdx.x; i < n; i += blockDim.x) total += (double)a[i] * (double)b[i];
             total = block_sum(total);
             if (threadIdx.x == 0) out[0] = total;
         }
