@@ -92,11 +92,11 @@ final class KernelTests: XCTestCase {
 
     /// A GEMM cut over threads (by columns when the output is wide, by rows when it is tall, in every
     /// transposition, with accumulation into C) gives the same bits as one thread, and the right numbers; a GEMM
-    /// too small to cut (5×7) accumulates into C once.
+    /// too small to cut (5×7) accumulates into C once. One output column (n = 1) is the SGEMV path.
     func testGemmOnSeveralThreadsIsTheSameBits() {
         let random = RandomGenerator(seed: 4)
         defer { ComputeThreads.count = 1 }
-        for (m, n, k) in [(16, 4_000, 300), (3_000, 24, 200), (40, 37, 3), (5, 7, 3)] {
+        for (m, n, k) in [(16, 4_000, 300), (3_000, 24, 200), (40, 37, 3), (5, 7, 3), (3_000, 1, 200), (5, 1, 3)] {
             for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = Tensor(uninitialized: [m * k]), b = Tensor(uninitialized: [k * n])
                 let start = Tensor(uninitialized: [m * n])
@@ -121,6 +121,18 @@ final class KernelTests: XCTestCase {
                 }
                 XCTAssertEqual(Double(several[i * n + j]), expected, accuracy: 1e-3, label)
             }
+        }
+    }
+
+    /// A matrix times a vector with beta 0 (the SGEMV path) overwrites its output, NaN included: the outputs of
+    /// operations start uninitialised.
+    func testMatrixTimesVectorOverwritesAnUninitialisedOutput() {
+        let a: [Float] = [1, 2, 3, 4, 5, 6]  // 2x3 [[1,2,3],[4,5,6]], or 3x2 [[1,2],[3,4],[5,6]] read transposed
+        let x: [Float] = [1, 0, 2]
+        for (transposeA, expected) in [(false, [Float(7), 16]), (true, [11, 14])] {
+            var c: [Float] = [.nan, .nan]
+            Kernels.gemm(transposeA: transposeA, transposeB: false, m: 2, n: 1, k: 3, a, x, &c)
+            XCTAssertEqual(c, expected, "transposed \(transposeA)")
         }
     }
 

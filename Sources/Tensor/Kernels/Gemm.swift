@@ -36,6 +36,17 @@ extension Kernels {
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
         _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
+        guard n > 1 else {
+            // A matrix times a vector (a Linear layer with one output, spectral norm's power iteration): SGEMV
+            // reads the matrix once, where SGEMM first packs all of it. With beta 0, c is zeroed first: a BLAS
+            // may compute beta·c, which keeps a NaN the uninitialised output can hold (OpenBLAS 0.3.21 does not).
+            if beta == 0 { for i in 0..<m { c[i * ldc] = 0 } }
+            let (rows, columns) = transposeA ? (k, m) : (m, k)  // op(a) is (m × k); a itself is (rows × columns)
+            cblas_sgemv(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, Int32(rows), Int32(columns), alpha, a,
+                Int32(lda), b, Int32(transposeB ? 1 : ldb), beta, c, Int32(ldc))
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
