@@ -213,11 +213,10 @@ public final class CPUBackend: Backend {
         // Threads write disjoint channels of the buffer.
         sums.withUnsafeMutableBufferPointer { sums in
             layout.forEachRunInParallel { c, start in
-                var total = 0.0, squares = 0.0
-                for i in start..<(start + s) {
-                    let v = Double(xp[i])
-                    total += v
-                    squares += v * v
+                let run = xp + start
+                let (total, squares) = Kernels.pairedLaneSum(s) { i in
+                    let v = Double(run[i])
+                    return (v, v * v)
                 }
                 sums[c] += total
                 sums[channels + c] += squares
@@ -241,11 +240,8 @@ public final class CPUBackend: Backend {
         // Threads write disjoint channels of the buffer.
         sums.withUnsafeMutableBufferPointer { sums in
             layout.forEachRunInParallel { c, start in
-                let m = mean[c]
-                var total = 0.0, weighted = 0.0
-                for i in start..<(start + s) {
-                    total += Double(gp[i])
-                    weighted += Double(gp[i]) * Double(xp[i] - m)
+                let (m, x, g) = (mean[c], xp + start, gp + start)
+                let (total, weighted) = Kernels.pairedLaneSum(s) { i in (Double(g[i]), Double(g[i]) * Double(x[i] - m))
                 }
                 sums[c] += total
                 sums[channels + c] += weighted

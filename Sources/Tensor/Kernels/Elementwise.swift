@@ -90,6 +90,31 @@ public enum Kernels {
         return total
     }
 
+    /// Two sums at once, Σ terms(i).0 and Σ terms(i).1 for i in 0..<count in Double, each in four partial
+    /// sums: batch norm's per-channel statistics. With one running sum each, the loops waited on the add's
+    /// latency (3.9% of a `dcgan` step).
+    @inlinable @inline(__always) static func pairedLaneSum(
+        _ count: Int, _ terms: (Int) -> (Double, Double)
+    ) -> (Double, Double) {
+        var first = SIMD4<Double>(), second = SIMD4<Double>()
+        var i = 0
+        while i + 4 <= count {
+            let (a0, b0) = terms(i), (a1, b1) = terms(i + 1), (a2, b2) = terms(i + 2), (a3, b3) = terms(i + 3)
+            first += SIMD4(a0, a1, a2, a3)
+            second += SIMD4(b0, b1, b2, b3)
+            i += 4
+        }
+        var a = (first[0] + first[1]) + (first[2] + first[3])
+        var b = (second[0] + second[1]) + (second[2] + second[3])
+        while i < count {
+            let (x, y) = terms(i)
+            a += x
+            b += y
+            i += 1
+        }
+        return (a, b)
+    }
+
     /// Σ term(i) for i in 0..<count in Double, in eight partial sums: they break the dependency chain so the
     /// loop vectorises (one running sum took 1.3 ns a value, the gradient norm 6.6% of a `wgan` step).
     @inlinable @inline(__always) static func laneSum(_ count: Int, _ term: (Int) -> Double) -> Double {
