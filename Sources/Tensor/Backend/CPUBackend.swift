@@ -212,6 +212,15 @@ public final class CPUBackend: Backend {
         var sums = [Double](repeating: 0, count: 2 * channels)
         // Threads write disjoint channels of the buffer.
         sums.withUnsafeMutableBufferPointer { sums in
+            guard s > 1 else {
+                return layout.forEachRowInParallel { piece, row in
+                    for c in piece {
+                        let v = Double(xp[row + c])
+                        sums[c] += v
+                        sums[channels + c] += v * v
+                    }
+                }
+            }
             layout.forEachRunInParallel { c, start in
                 let run = xp + start
                 let (total, squares) = Kernels.pairedLaneSum(s) { i in
@@ -227,6 +236,11 @@ public final class CPUBackend: Backend {
 
     public func batchNormApply(_ x: Tensor, scale: [Float], shift: [Float], layout: ChannelLayout, into y: Tensor) {
         let (xp, yp, s) = (x.pointer, y.pointer, layout.spatial)
+        guard s > 1 else {
+            return layout.forEachRowInParallel { piece, row in
+                for c in piece { yp[row + c] = xp[row + c] * scale[c] + shift[c] }
+            }
+        }
         layout.forEachRunInParallel { c, start in
             let (a, b) = (scale[c], shift[c])
             for i in start..<(start + s) { yp[i] = xp[i] * a + b }
@@ -239,6 +253,15 @@ public final class CPUBackend: Backend {
         var sums = [Double](repeating: 0, count: 2 * channels)
         // Threads write disjoint channels of the buffer.
         sums.withUnsafeMutableBufferPointer { sums in
+            guard s > 1 else {
+                return layout.forEachRowInParallel { piece, row in
+                    for c in piece {
+                        let g = Double(gp[row + c])
+                        sums[c] += g
+                        sums[channels + c] += g * Double(xp[row + c] - mean[c])
+                    }
+                }
+            }
             layout.forEachRunInParallel { c, start in
                 let (m, x, g) = (mean[c], xp + start, gp + start)
                 let (total, weighted) = Kernels.pairedLaneSum(s) { i in (Double(g[i]), Double(g[i]) * Double(x[i] - m))
@@ -256,6 +279,14 @@ public final class CPUBackend: Backend {
         layout: ChannelLayout, into dx: Tensor
     ) {
         let (xp, gp, dxp, s) = (x.pointer, dy.pointer, dx.pointer, layout.spatial)
+        guard s > 1 else {
+            return layout.forEachRowInParallel { piece, row in
+                for c in piece {
+                    let xhat = (xp[row + c] - mean[c]) * inverseStd[c]
+                    dxp[row + c] = scale[c] * (gp[row + c] - meanDy[c] - xhat * meanDyXhat[c])
+                }
+            }
+        }
         layout.forEachRunInParallel { c, start in
             let (m, inverse, a, md, k) = (mean[c], inverseStd[c], scale[c], meanDy[c], meanDyXhat[c])
             for i in start..<(start + s) {
