@@ -26,4 +26,25 @@ final class DataParallelTests: XCTestCase {
             XCTAssertEqual(unused.bias!.value.grad!.scalars, [0, 0])
         }
     }
+
+    /// A weight used by two nodes (a discriminator on real and on fake) gets the sum of both gradients; a
+    /// weight used by one has its gradient written straight into the arena (`Node.gradientDestination`).
+    /// Both must equal what `grad(of:)` computes without the arena.
+    func testAWeightUsedTwiceGetsBothGradients() throws {
+        let random = RandomGenerator(seed: 5)
+        let (twice, once) = (Linear(3, 2, generator: random), Linear(2, 1, generator: random))
+        let model = Sequential(twice, once)
+        let arena = ParameterArena(model)
+        let parallel = try DataParallel(model, arena: arena, communicator: LocalCommunicator())
+        let (x1, x2) = (Fixtures.hashed([4, 3], key: 12), Fixtures.hashed([4, 3], key: 13))
+        func loss() throws -> Tensor { try add(once(twice(x1)).pow(2).sum(), twice(x2).sum()) }
+        let weights = [twice.weight.value, twice.bias!.value, once.weight.value, once.bias!.value]
+        let expected = try grad(of: [loss()], withRespectTo: weights)
+
+        arena.gradients.backend.fill(arena.gradients, with: 7)
+        try parallel.backward(loss())
+        for (weight, expected) in zip(weights, expected) {
+            XCTAssertEqual(weight.grad!.scalars, expected.scalars)
+        }
+    }
 }

@@ -56,7 +56,7 @@ public final class SpectralNormalization {
                 return try grad(of: [composed], withRespectTo: [w], seeds: [g], createGraph: true)
             }
             let (sigmaValue, inner) = (s.item, Float(backend.dot(g, w)))  // σ, ⟨G, W⟩
-            let dw = Tensor(uninitialized: w.shape, backend: backend)
+            let dw = node.gradientDestination(0) ?? Tensor(uninitialized: w.shape, backend: backend)
             backend.divide(g, byScalar: s, into: dw)
             // dw += −(⟨G, W⟩/σ²)·u·vᵀ: a rank-one GEMM onto it.
             backend.gemm(

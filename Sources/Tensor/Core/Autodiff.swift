@@ -16,6 +16,16 @@ public final class Node {
     /// For the backward pass under way: which inputs a gradient is wanted for. Rules skip the others
     /// (PyTorch's `needs_input_grad`), so `grad(of:withRespectTo:)` does not compute unused weight gradients.
     public internal(set) var needsInputGradient: [Bool] = []
+    /// For the backward pass under way: where a rule may write input i's gradient instead of allocating it,
+    /// or nil. It is the leaf's own `grad` when this node delivers the leaf's whole gradient and backward
+    /// replaces gradients, so writing there saves backward its copy into the gradient arena.
+    var gradientDestinations: [Tensor?] = []
+
+    /// Where input `index`'s gradient may be written, if anywhere (see `gradientDestinations`). A rule that
+    /// uses it must fill all of it.
+    public func gradientDestination(_ index: Int) -> Tensor? {
+        index < gradientDestinations.count ? gradientDestinations[index] : nil
+    }
 
     init(operation: String, inputs: [Tensor], sequence: Int, rule: @escaping BackwardRule, output: Tensor) {
         self.operation = operation
@@ -75,7 +85,9 @@ extension Tensor {
         func deposit(_ leaf: Tensor, _ gradient: Tensor) throws {
             if let existing = leaf.grad {
                 if replacingGradients {
-                    existing.backend.copy(gradient, into: existing)
+                    // A rule may have written it in place already (`Node.gradientDestination`).
+                    let inPlace = gradient.storage === existing.storage && gradient.offset == existing.offset
+                    if !inPlace { existing.backend.copy(gradient, into: existing) }
                 } else {
                     existing.backend.binary(.add, existing, gradient, into: existing)
                 }
@@ -84,7 +96,11 @@ extension Tensor {
             }
             try onLeafReady?(leaf)
         }
-        let remaining = try Autodiff.propagate(roots: [(self, seed)], createGraph: false, leafFinished: deposit)
+        // Reproducible mode computes sums over samples in its own buffers: no destinations there.
+        let destinations = replacingGradients && ReproducibleBatch.current == nil
+        let remaining = try Autodiff.propagate(
+            roots: [(self, seed)], createGraph: false, leafFinished: deposit,
+            gradientDestination: destinations ? { $0.grad } : nil)
         for (leaf, gradient) in remaining { try deposit(leaf, gradient) }
     }
 
@@ -134,10 +150,11 @@ enum Autodiff {
     /// leaves when `targets` is nil, otherwise exactly the targets reached (which may be intermediate results,
     /// several on one chain). Nodes that lead to no wanted gradient are skipped.
     /// With `leafFinished`, each leaf's total is handed over as soon as the last node that uses it has been
-    /// processed, and is not returned.
+    /// processed, and is not returned. With `gradientDestination` too, a node that delivers a leaf's whole
+    /// gradient is offered `gradientDestination(leaf)` to write it into (`Node.gradientDestinations`).
     static func propagate(
         roots: [(Tensor, Tensor)], createGraph: Bool, targets: [Tensor]? = nil,
-        leafFinished: ((Tensor, Tensor) throws -> Void)? = nil
+        leafFinished: ((Tensor, Tensor) throws -> Void)? = nil, gradientDestination: ((Tensor) -> Tensor?)? = nil
     ) throws -> [(Tensor, Tensor)] {
         for (output, seed) in roots where output.shape != seed.shape {
             throw TensorError.shapeMismatch(
@@ -177,6 +194,17 @@ enum Autodiff {
             }
             for node in order {
                 guard let gradient = nodeGradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                if let gradientDestination, leafFinished != nil {
+                    // Only for a leaf whose one remaining use is this node and that has no gradient yet.
+                    node.gradientDestinations = node.inputs.enumerated().map { index, input in
+                        let key = ObjectIdentifier(input)
+                        guard node.needs(index), input.gradientFunction == nil, pendingUses[key] == 1,
+                            leafGradients[key] == nil
+                        else { return nil }
+                        return gradientDestination(input)
+                    }
+                }
+                defer { node.gradientDestinations = [] }
                 let inputGradients = try node.rule(gradient, node)
                 for (index, inputGradient) in inputGradients.enumerated() where node.needsInputGradient[index] {
                     guard let inputGradient else { continue }

@@ -93,26 +93,27 @@ enum Derivatives {
         { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])
             let needA = node.needs(0), needB = node.needs(1)
+            let (intoA, intoB) = (node.gradientDestination(0), node.gradientDestination(1))
             switch (transposeA, transposeB) {
             case (false, false):  // dA = G·Bᵀ, dB = Aᵀ·G
                 return [
-                    needA ? try matmul(g, b, transposeB: true) : nil,
-                    needB ? try matmul(a, g, transposeA: true) : nil,
+                    needA ? try matmul(g, b, transposeA: false, transposeB: true, into: intoA) : nil,
+                    needB ? try matmul(a, g, transposeA: true, transposeB: false, into: intoB) : nil,
                 ]
             case (false, true):  // C = A·Bᵀ: dA = G·B, dB = Gᵀ·A
                 return [
-                    needA ? try matmul(g, b) : nil,
-                    needB ? try matmul(g, a, transposeA: true) : nil,
+                    needA ? try matmul(g, b, transposeA: false, transposeB: false, into: intoA) : nil,
+                    needB ? try matmul(g, a, transposeA: true, transposeB: false, into: intoB) : nil,
                 ]
             case (true, false):  // C = Aᵀ·B: dA = B·Gᵀ, dB = A·G
                 return [
-                    needA ? try matmul(b, g, transposeB: true) : nil,
-                    needB ? try matmul(a, g) : nil,
+                    needA ? try matmul(b, g, transposeA: false, transposeB: true, into: intoA) : nil,
+                    needB ? try matmul(a, g, transposeA: false, transposeB: false, into: intoB) : nil,
                 ]
             case (true, true):  // C = Aᵀ·Bᵀ: dA = Bᵀ·Gᵀ, dB = Gᵀ·Aᵀ
                 return [
-                    needA ? try matmul(b, g, transposeA: true, transposeB: true) : nil,
-                    needB ? try matmul(g, a, transposeA: true, transposeB: true) : nil,
+                    needA ? try matmul(b, g, transposeA: true, transposeB: true, into: intoA) : nil,
+                    needB ? try matmul(g, a, transposeA: true, transposeB: true, into: intoB) : nil,
                 ]
             }
         }

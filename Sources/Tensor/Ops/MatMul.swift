@@ -1,5 +1,11 @@
 /// op(a) · op(b) for 2-D tensors, where op transposes when asked (a Linear layer is `matmul(x, w, transposeB: true)`).
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws -> Tensor {
+    try matmul(a, b, transposeA: transposeA, transposeB: transposeB, into: nil)
+}
+
+/// `matmul`, writing the product into `destination` when one of shape (m, n) is given (a backward rule's
+/// `Node.gradientDestination`) and reproducible mode is not chunking the product.
+func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, into destination: Tensor?) throws -> Tensor {
     try Check.rank("matmul", a, [2], "a matrix")
     try Check.rank("matmul", b, [2], "a matrix")
     let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
@@ -16,7 +22,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     if let batch = a.reproducibleBatch ?? b.reproducibleBatch {
         y = try chunkedGemm(batch, a, b, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)
     } else {
-        y = a.sibling([m, n])
+        y = destination.flatMap { $0.shape == [m, n] ? $0 : nil } ?? a.sibling([m, n])
         a.backend.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, b, beta: 0, y)
     }
     return Tensor.record(
