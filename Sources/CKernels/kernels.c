@@ -3,6 +3,17 @@
 // As Swift computes: a·b + c stays a multiply and an add.
 #pragma clang fp contract(off)
 
+// Each loop is compiled for AVX-512, for AVX2 and for the x86-64 baseline, and the loader picks the widest
+// this CPU has (an ifunc, so Linux only). The updates are bound by their divisions and square roots, which
+// the baseline does four at a time. Division and square root are exact in every width, and nothing is
+// contracted, so every variant gives the same bits.
+#if defined(__x86_64__) && defined(__linux__)
+#define SWIFTGAN_WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SWIFTGAN_WIDEST
+#endif
+
+SWIFTGAN_WIDEST
 void swiftgan_adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long count,
                    float step_size, float beta1, float beta2, float epsilon, float weight_decay,
                    float correction2_root) {
@@ -17,6 +28,7 @@ void swiftgan_adam(float *restrict p, const float *restrict g, float *restrict m
     }
 }
 
+SWIFTGAN_WIDEST
 void swiftgan_rmsprop(float *restrict p, const float *restrict g, float *restrict s, long count, float rate,
                       float alpha, float epsilon) {
     for (long i = 0; i < count; i++) {
@@ -27,6 +39,7 @@ void swiftgan_rmsprop(float *restrict p, const float *restrict g, float *restric
 }
 
 // x and y may be one buffer: Backend.unary allows an operation in place, so no `restrict` here.
+SWIFTGAN_WIDEST
 void swiftgan_square_root(const float *x, float *y, long count) {
     for (long i = 0; i < count; i++) y[i] = __builtin_elementwise_sqrt(x[i]);
 }
