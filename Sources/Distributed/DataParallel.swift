@@ -109,11 +109,10 @@ public final class DataParallel {
         return staging.pointer + range.lowerBound
     }
 
+    /// Each parameter's `grad` is its slice of the arena (`ParameterArena`), the one backward would have written.
     private func zeroGradientsNotReached() {
         for (index, wasReached) in reached.enumerated() where !wasReached {
-            let (_, parameter) = arena.parameters[index]
-            let gradient = Tensor(
-                shape: parameter.shape, storage: arena.gradients.storage, offset: arena.offsets[index])
+            guard let gradient = arena.parameters[index].parameter.value.grad else { continue }
             gradient.backend.fill(gradient, with: 0)
         }
     }

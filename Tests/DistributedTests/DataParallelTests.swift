@@ -5,19 +5,24 @@ import XCTest
 
 /// `DataParallel.backward` on one process: what it leaves in the gradient arena.
 final class DataParallelTests: XCTestCase {
+    /// `model` in a one-process data-parallel wrapper whose arena holds a stale gradient of 7 everywhere, as
+    /// an earlier step would leave it.
+    func dataParallel(_ model: Module) throws -> DataParallel {
+        let arena = ParameterArena(model)
+        arena.gradients.backend.fill(arena.gradients, with: 7)
+        return try DataParallel(model, arena: arena, communicator: LocalCommunicator())
+    }
+
     /// Backward writes each gradient over the last step's (it does not add to it), and a parameter the loss
     /// does not reach ends with zeros, as after PyTorch's `zero_grad()` and `backward()`.
     func testBackwardReplacesGradientsAndZeroesTheParametersItDidNotReach() throws {
         let random = RandomGenerator(seed: 3)
         let (used, unused) = (Linear(3, 2, generator: random), Linear(3, 2, generator: random))
-        let model = Sequential(used, unused)
-        let arena = ParameterArena(model)
-        let parallel = try DataParallel(model, arena: arena, communicator: LocalCommunicator())
+        let parallel = try dataParallel(Sequential(used, unused))
         let x = Fixtures.hashed([4, 3], key: 11)
         func loss() throws -> Tensor { try used(x).pow(2).sum() }
         let expected = try grad(of: [loss()], withRespectTo: [used.weight.value, used.bias!.value])
 
-        arena.gradients.backend.fill(arena.gradients, with: 7)  // a stale gradient from an earlier step
         for _ in 0..<2 {
             try parallel.backward(loss())
             XCTAssertEqual(used.weight.value.grad!.scalars, expected[0].scalars)
@@ -33,15 +38,12 @@ final class DataParallelTests: XCTestCase {
     func testAWeightUsedTwiceGetsBothGradients() throws {
         let random = RandomGenerator(seed: 5)
         let (twice, once) = (Linear(3, 2, generator: random), Linear(2, 1, generator: random))
-        let model = Sequential(twice, once)
-        let arena = ParameterArena(model)
-        let parallel = try DataParallel(model, arena: arena, communicator: LocalCommunicator())
+        let parallel = try dataParallel(Sequential(twice, once))
         let (x1, x2) = (Fixtures.hashed([4, 3], key: 12), Fixtures.hashed([4, 3], key: 13))
         func loss() throws -> Tensor { try add(once(twice(x1)).pow(2).sum(), twice(x2).sum()) }
         let weights = [twice.weight.value, twice.bias!.value, once.weight.value, once.bias!.value]
         let expected = try grad(of: [loss()], withRespectTo: weights)
 
-        arena.gradients.backend.fill(arena.gradients, with: 7)
         try parallel.backward(loss())
         for (weight, expected) in zip(weights, expected) {
             XCTAssertEqual(weight.grad!.scalars, expected.scalars)

@@ -176,9 +176,8 @@ public protocol Backend: AnyObject {
 
     // MARK: Optimisers
 
-    /// One update of `parameters` from `gradients` (same count), with the optimiser's state tensors.
-    /// One optimiser step over every parameter, in place: `rule`, then each parameter clamped to `range` when
-    /// one is given (WGAN's weight clipping). Returns Σ g² over the gradients, the gradient norm the trainer
+    /// One optimiser step over every parameter, in place, from `gradients` (same count) and the optimiser's state
+    /// tensors: `rule`, then each parameter clamped to `range` when one is given (WGAN's weight clipping). Returns Σ g² over the gradients, the gradient norm the trainer
     /// logs. The clamp and the sum ride on the update's own pass over memory rather than taking a pass each.
     @discardableResult
     func update(

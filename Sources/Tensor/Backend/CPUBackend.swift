@@ -264,7 +264,8 @@ public final class CPUBackend: Backend {
             }
             layout.forEachRunInParallel { c, start in
                 let (m, x, g) = (mean[c], xp + start, gp + start)
-                let (total, weighted) = Kernels.pairedLaneSum(s) { i in (Double(g[i]), Double(g[i]) * Double(x[i] - m))
+                let (total, weighted) = Kernels.pairedLaneSum(s) { i in
+                    (Double(g[i]), Double(g[i]) * Double(x[i] - m))
                 }
                 sums[c] += total
                 sums[channels + c] += weighted

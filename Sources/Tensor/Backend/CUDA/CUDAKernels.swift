@@ -136,7 +136,7 @@ enum CUDAKernels {
             LOOP(i, n) y[i] = v[i / width];
         }
 
-        // One block: Σ x² in double, written to out[0].
+        // One block: Σ a·b in double, written to out[0].
         extern "C" __global__ void sg_dot(const float *a, const float *b, long long n, double *out) {
             double total = 0;
             for (long long i = threadIdx.x; i < n; i += blockDim.x) total += (double)a[i] * (double)b[i];
