@@ -39,16 +39,19 @@ public struct SampleRandom {
     /// `count` standard normals for one sample, written to `target` (Box–Muller, two normals per pair of words).
     public func normals(_ stream: Stream, step: Int, sample: Int, count: Int, into target: UnsafeMutablePointer<Float>)
     {
+        // Normals i and i + 1 from the words (a, b); the last of an odd count drops its sine.
+        func pair(_ a: UInt32, _ b: UInt32, at i: Int) {
+            let radius = (-2 * Foundation.log(Philox.openUnit(a))).squareRoot()
+            let angle = 2 * Float.pi * Philox.unit(b)
+            target[i] = radius * Foundation.cos(angle)
+            if i + 1 < count { target[i + 1] = radius * Foundation.sin(angle) }
+        }
         var i = 0, block = 0
         while i < count {
             let w = words(stream, step: step, sample: sample, block: block)
-            for (a, b) in [(w.0, w.1), (w.2, w.3)] where i < count {
-                let radius = (-2 * Foundation.log(Philox.openUnit(a))).squareRoot()
-                let angle = 2 * Float.pi * Philox.unit(b)
-                target[i] = radius * Foundation.cos(angle)
-                if i + 1 < count { target[i + 1] = radius * Foundation.sin(angle) }
-                i += 2
-            }
+            pair(w.0, w.1, at: i)
+            if i + 2 < count { pair(w.2, w.3, at: i + 2) }
+            i += 4
             block += 1
         }
     }
