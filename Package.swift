@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
         // PNG and JPEG decoding for image folders (libpng-dev, libjpeg-dev: libjpeg-turbo).
         .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
-        // Loops with a square root, which Swift does not vectorise (CKernels.h says why).
+        // Loops Swift cannot vectorise or runs only four lanes wide (CKernels.h says which and why).
         .target(name: "CKernels"),
         .target(name: "Tensor", dependencies: ["CBLAS", "CCUDA", "CKernels"], swiftSettings: uncheckedInRelease),
         .target(name: "NN", dependencies: ["Tensor"]),

@@ -43,3 +43,50 @@ SWIFTGAN_WIDEST
 void swiftgan_square_root(const float *x, float *y, long count) {
     for (long i = 0; i < count; i++) y[i] = __builtin_elementwise_sqrt(x[i]);
 }
+
+// eʸ for y ≤ 0 without a libm call, so that the loops below vectorise: y = n·ln 2 + r with |r| ≤ ln 2 / 2,
+// eʳ by its Taylor polynomial to r⁷ (error below 1e-8 relative), times 2ⁿ built from its exponent bits.
+// Below −87 (e⁻⁸⁷ ≈ 1.6e-38, the smallest normal floats) it returns e⁻⁸⁷. The comparisons are written as
+// Swift's min and max are, so that a NaN passes through.
+static inline float exponential_of_negative(float y) {
+    y = -87.0f >= y ? -87.0f : y;
+    // Rounded to the nearest integer by adding and subtracting 1.5·2²³, which leaves no fraction bits.
+    const float magic = 12582912.0f;
+    float n = (y * 1.44269504f + magic) - magic;
+    float r = (y - n * 0.693145751953125f) - n * 1.428606765330187e-06f;  // ln 2 in two parts
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    unsigned int bits = (unsigned int)((int)n + 127) << 23;
+    float scale;
+    __builtin_memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+// x and y may be one buffer (an operation in place).
+SWIFTGAN_WIDEST
+void swiftgan_tanh(const float *x, float *y, long count) {
+    for (long i = 0; i < count; i++) {
+        float a = __builtin_fabsf(x[i]);
+        a = 9.0f < a ? 9.0f : a;  // tanh 9 rounds to 1
+        float e = exponential_of_negative(-2.0f * a);
+        float far = (1.0f - e) / (1.0f + e);
+        float s = a * a;
+        float near = a * (1.0f + s * (-1.0f / 3.0f + s * (2.0f / 15.0f + s * (-17.0f / 315.0f))));
+        y[i] = __builtin_copysignf(a < 0.0625f ? near : far, x[i]);
+    }
+}
+
+SWIFTGAN_WIDEST
+void swiftgan_logistic(const float *x, float *y, long count) {
+    for (long i = 0; i < count; i++) {
+        float e = exponential_of_negative(-__builtin_fabsf(x[i]));
+        float s = 1.0f / (1.0f + e);
+        y[i] = x[i] >= 0.0f ? s : e * s;
+    }
+}

@@ -159,20 +159,22 @@ final class KernelTests: XCTestCase {
 
     /// The vectorisable tanh and logistic agree with double-precision libm to 1e-6 relative (or 1e-9 absolute
     /// near 0) from −100 to 100, including 0, tiny values, the switch at |x| = 0.0625 and saturation.
-    func testTanhAndLogisticMatchLibm() {
+    func testTanhAndLogisticMatchLibm() throws {
         var inputs: [Float] = [0, -0.0, 1e-30, -1e-8, 0.0624999, 0.0625, -0.0625001, 9, 9.5, -40, 88, -88, 100, -100]
         var x: Float = -20
         while x <= 20 {
             inputs.append(x)
             x += 0.001_37
         }
-        for x in inputs {
+        // Through the backend's loops, whose widest variant this CPU has is the one that runs.
+        let tensor = try Tensor(inputs, shape: [inputs.count])
+        let (tanhs, logistics) = (tensor.tanh(), tensor.sigmoid())
+        for (i, x) in inputs.enumerated() {
             let tanh = Foundation.tanh(Double(x)), logistic = 1 / (1 + Foundation.exp(-Double(x)))
+            XCTAssertEqual(Double(tanhs.pointer[i]), tanh, accuracy: max(1e-6 * abs(tanh), 1e-9), "tanh \(x)")
             XCTAssertEqual(
-                Double(Kernels.hyperbolicTangent(x)), tanh, accuracy: max(1e-6 * abs(tanh), 1e-9), "tanh \(x)")
-            XCTAssertEqual(
-                Double(Kernels.logistic(x)), logistic, accuracy: max(1e-6 * abs(logistic), 1e-9), "logistic \(x)")
+                Double(logistics.pointer[i]), logistic, accuracy: max(1e-6 * abs(logistic), 1e-9), "logistic \(x)")
         }
-        XCTAssertEqual(Kernels.hyperbolicTangent(-0.0).sign, .minus, "tanh keeps the sign of zero")
+        XCTAssertEqual(tanhs.pointer[1].sign, .minus, "tanh keeps the sign of zero")
     }
 }

@@ -1,6 +1,10 @@
-// Loops Swift cannot vectorise on the x86-64 baseline: a square root in Swift (`Float.squareRoot()`, and
-// `SIMD8<Float>.squareRoot()`, which is done value by value) keeps a call to libm's sqrtf for negative inputs
-// (errno), a branch that stops vectorisation. Clang's `__builtin_elementwise_sqrt` has no such path.
+// Loops that Swift cannot make fast on the x86-64 baseline this package builds for:
+// - a square root in Swift (`Float.squareRoot()`, and `SIMD8<Float>.squareRoot()`, which is done value by
+//   value) keeps a call to libm's sqrtf for negative inputs (errno), a branch that stops vectorisation.
+//   Clang's `__builtin_elementwise_sqrt` has no such path;
+// - loops bound by arithmetic rather than memory (the optimisers' divisions and square roots, tanh's and the
+//   logistic's polynomials), which Swift runs four lanes wide. Here each is also built for AVX2 and
+//   AVX-512 and picked at load time (kernels.c).
 // Each value sees the operations of the Swift code it replaces, in the same order, with no contraction
 // into fused multiply-adds, so results do not depend on where a loop is cut.
 #ifndef SWIFTGAN_CKERNELS_H
@@ -18,5 +22,13 @@ void swiftgan_rmsprop(float *parameters, const float *gradients, float *squares,
 
 /// y = √x, elementwise.
 void swiftgan_square_root(const float *x, float *y, long count);
+
+/// y = tanh x, elementwise: (1 − e)/(1 + e) with e = e^(−2|x|) and the sign of x; near 0, where that
+/// difference cancels, its odd Taylor polynomial to x⁷. Within 1e-6 relative of libm's.
+void swiftgan_tanh(const float *x, float *y, long count);
+
+/// y = 1/(1 + e⁻ˣ), elementwise and without overflow: with e = e^(−|x|), 1/(1 + e) for x ≥ 0 and e/(1 + e)
+/// below. Within 1e-6 relative of libm's.
+void swiftgan_logistic(const float *x, float *y, long count);
 
 #endif

@@ -44,8 +44,8 @@ public final class CPUBackend: Backend {
         case let .power(p): Kernels.map(xp, into: yp, count: n) { Foundation.pow($0, p) }
         case .squareRoot: swiftgan_square_root(xp, yp, n)
         case let .leakyRelu(slope): Kernels.map(xp, into: yp, count: n) { $0 > 0 ? $0 : slope * $0 }
-        case .tanh: Kernels.map(xp, into: yp, count: n, Kernels.hyperbolicTangent)
-        case .sigmoid: Kernels.map(xp, into: yp, count: n, stableSigmoid)
+        case .tanh: swiftgan_tanh(xp, yp, n)
+        case .sigmoid: swiftgan_logistic(xp, yp, n)
         case let .clamp(low, high): Kernels.map(xp, into: yp, count: n) { Kernels.clamp($0, low, high) }
         }
     }
@@ -333,7 +333,8 @@ public final class CPUBackend: Backend {
 
     public func binaryCrossEntropyWithLogitsGradient(_ x: Tensor, _ t: Tensor, _ g: Tensor, into dx: Tensor) {
         let factor = g.pointer[0] / Float(x.count)
-        Kernels.zip(x.pointer, t.pointer, into: dx.pointer, count: x.count) { x, t in factor * (stableSigmoid(x) - t) }
+        swiftgan_logistic(x.pointer, dx.pointer, x.count)
+        Kernels.zip(dx.pointer, t.pointer, into: dx.pointer, count: x.count) { s, t in factor * (s - t) }
     }
 
     public func softmaxCrossEntropy(_ logits: Tensor, labels: [Int], into y: Tensor) {

@@ -22,8 +22,6 @@ extension Tensor {
     }
 }
 
-@inlinable func stableSigmoid(_ x: Float) -> Float { Kernels.logistic(x) }
-
 // MARK: - Activation gradients as operations of their own
 // Fused so that a first-order backward pass is one loop, and differentiable so that WGAN-GP's penalty can
 // pass through them a second time.
