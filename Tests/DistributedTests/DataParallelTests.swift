@@ -49,4 +49,19 @@ final class DataParallelTests: XCTestCase {
             XCTAssertEqual(weight.grad!.scalars, expected.scalars)
         }
     }
+
+    /// A weight that is both inputs of one node (W·Wᵀ) gets both of that node's gradients: only one of them
+    /// may be written into the arena, the other is added to it.
+    func testAWeightUsedTwiceByOneNodeGetsBothGradients() throws {
+        let random = RandomGenerator(seed: 7)
+        let layer = Linear(3, 2, generator: random)
+        let parallel = try dataParallel(layer)
+        let (w, m) = (layer.weight.value, Fixtures.hashed([2, 2], key: 14))
+        // Weighted by a matrix that is not symmetric, so that the node's two gradients differ.
+        func loss() throws -> Tensor { try multiply(matmul(w, w, transposeB: true), m).sum() }
+        let expected = try grad(of: loss(), withRespectTo: w)
+
+        try parallel.backward(loss())
+        XCTAssertEqual(w.grad!.scalars, expected.scalars)
+    }
 }

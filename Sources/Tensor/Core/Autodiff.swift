@@ -17,8 +17,9 @@ public final class Node {
     /// (PyTorch's `needs_input_grad`), so `grad(of:withRespectTo:)` does not compute unused weight gradients.
     public internal(set) var needsInputGradient: [Bool] = []
     /// For the backward pass under way: where a rule may write input i's gradient instead of allocating it,
-    /// or nil. It is the leaf's own `grad` when this node delivers the leaf's whole gradient and backward
-    /// replaces gradients, so writing there saves backward its copy into the gradient arena.
+    /// or nil. It is the leaf's own `grad` when this node is the first to deliver a gradient to the leaf and
+    /// backward replaces gradients, so writing there saves backward its copy into the gradient arena; later
+    /// nodes' gradients for the leaf are added to it.
     var gradientDestinations: [Tensor?] = []
 
     /// Where input `index`'s gradient may be written, if anywhere (see `gradientDestinations`). A rule that
@@ -150,8 +151,9 @@ enum Autodiff {
     /// leaves when `targets` is nil, otherwise exactly the targets reached (which may be intermediate results,
     /// several on one chain). Nodes that lead to no wanted gradient are skipped.
     /// With `leafFinished`, each leaf's total is handed over as soon as the last node that uses it has been
-    /// processed, and is not returned. With `gradientDestination` too, a node that delivers a leaf's whole
-    /// gradient is offered `gradientDestination(leaf)` to write it into (`Node.gradientDestinations`).
+    /// processed, and is not returned. With `gradientDestination` too, the first node to deliver a gradient to
+    /// a leaf is offered `gradientDestination(leaf)` to write it into (`Node.gradientDestinations`), and the
+    /// later nodes' gradients for that leaf are added there in place (a weight used on real and on fake).
     static func propagate(
         roots: [(Tensor, Tensor)], createGraph: Bool, targets: [Tensor]? = nil,
         leafFinished: ((Tensor, Tensor) throws -> Void)? = nil, gradientDestination: ((Tensor) -> Tensor?)? = nil
@@ -170,8 +172,14 @@ enum Autodiff {
             gradient.samples = tensor.samples
             if targetIDs?.contains(ObjectIdentifier(tensor)) ?? (tensor.gradientFunction == nil) {
                 let key = ObjectIdentifier(tensor)
-                let total = try leafGradients[key].map { try add($0.1, gradient) } ?? gradient
-                leafGradients[key] = (tensor, total)
+                if let (_, total) = leafGradients[key], let destination = gradientDestination?(tensor),
+                    total.storage === destination.storage, total.offset == destination.offset
+                {
+                    // The first contribution was written into the destination: add the next one there.
+                    total.backend.binary(.add, total, gradient, into: total)
+                } else {
+                    leafGradients[key] = (tensor, try leafGradients[key].map { try add($0.1, gradient) } ?? gradient)
+                }
             }
             // An intermediate target still passes its gradient on: another target may lie before it.
             guard let node = tensor.gradientFunction else { return }
@@ -195,11 +203,13 @@ enum Autodiff {
             for node in order {
                 guard let gradient = nodeGradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 if let gradientDestination, leafFinished != nil {
-                    // Only for a leaf whose one remaining use is this node and that has no gradient yet.
+                    // Only for a leaf that has no gradient yet, and once per node (matmul(w, w) must not write
+                    // both gradients into one buffer); later uses add theirs to it (`accumulate`).
+                    var offered: Set<ObjectIdentifier> = []
                     node.gradientDestinations = node.inputs.enumerated().map { index, input in
                         let key = ObjectIdentifier(input)
-                        guard node.needs(index), input.gradientFunction == nil, pendingUses[key] == 1,
-                            leafGradients[key] == nil
+                        guard node.needs(index), input.gradientFunction == nil, leafGradients[key] == nil,
+                            offered.insert(key).inserted
                         else { return nil }
                         return gradientDestination(input)
                     }

@@ -70,6 +70,11 @@ extension Kernels {
     /// register, then storing it once, ran twice as fast as adding each tap's run into the plane.
     /// - Returns: `entries`, pixel p's offsets at `entries[first[p]..<first[p + 1]]`.
     static func pixelEntries(_ g: ConvGeometry, rowLength: Int) -> (entries: [Int32], first: [Int32]) {
+        // A plane's k·k runs lie within k·k rows of the columns; 32-bit offsets address 2³¹ values, far more than
+        // a batch of any image size this trains (8 GB of columns per input channel).
+        guard g.kernel * g.kernel * rowLength <= Int(Int32.max) else {
+            fatalError("col2im: \(g) over \(rowLength / g.outputPlane) samples needs offsets wider than 32 bits")
+        }
         let taps = tapTable(g)
         var perPixel = [[Int32]](repeating: [], count: g.inputPlane + 1)
         for t in 0..<(g.kernel * g.kernel) {
