@@ -21,11 +21,21 @@ public final class Node {
     /// backward replaces gradients, so writing there saves backward its copy into the gradient arena; later
     /// nodes' gradients for the leaf are added to it.
     var gradientDestinations: [Tensor?] = []
+    /// For the backward pass under way: where a rule may add input i's gradient instead of returning it
+    /// separately, or nil. It is the leaf's `grad` when an earlier node wrote the leaf's first gradient there
+    /// (a discriminator's weight on fake after real).
+    var gradientAccumulators: [Tensor?] = []
 
     /// Where input `index`'s gradient may be written, if anywhere (see `gradientDestinations`). A rule that
     /// uses it must fill all of it.
     public func gradientDestination(_ index: Int) -> Tensor? {
         index < gradientDestinations.count ? gradientDestinations[index] : nil
+    }
+
+    /// Where input `index`'s gradient may be added, if anywhere (see `gradientAccumulators`). A rule that
+    /// uses it adds its whole gradient there and returns that tensor as the gradient.
+    public func gradientAccumulator(_ index: Int) -> Tensor? {
+        index < gradientAccumulators.count ? gradientAccumulators[index] : nil
     }
 
     init(operation: String, inputs: [Tensor], sequence: Int, rule: @escaping BackwardRule, output: Tensor) {
@@ -87,8 +97,7 @@ extension Tensor {
             if let existing = leaf.grad {
                 if replacingGradients {
                     // A rule may have written it in place already (`Node.gradientDestination`).
-                    let inPlace = gradient.storage === existing.storage && gradient.offset == existing.offset
-                    if !inPlace { existing.backend.copy(gradient, into: existing) }
+                    if !gradient.isSameView(as: existing) { existing.backend.copy(gradient, into: existing) }
                 } else {
                     existing.backend.binary(.add, existing, gradient, into: existing)
                 }
@@ -153,7 +162,8 @@ enum Autodiff {
     /// With `leafFinished`, each leaf's total is handed over as soon as the last node that uses it has been
     /// processed, and is not returned. With `gradientDestination` too, the first node to deliver a gradient to
     /// a leaf is offered `gradientDestination(leaf)` to write it into (`Node.gradientDestinations`), and the
-    /// later nodes' gradients for that leaf are added there in place (a weight used on real and on fake).
+    /// later nodes are offered it to add theirs into (`Node.gradientAccumulators`), or have theirs added
+    /// there in place (a weight used on real and on fake).
     static func propagate(
         roots: [(Tensor, Tensor)], createGraph: Bool, targets: [Tensor]? = nil,
         leafFinished: ((Tensor, Tensor) throws -> Void)? = nil, gradientDestination: ((Tensor) -> Tensor?)? = nil
@@ -173,10 +183,11 @@ enum Autodiff {
             if targetIDs?.contains(ObjectIdentifier(tensor)) ?? (tensor.gradientFunction == nil) {
                 let key = ObjectIdentifier(tensor)
                 if let (_, total) = leafGradients[key], let destination = gradientDestination?(tensor),
-                    total.storage === destination.storage, total.offset == destination.offset
+                    total.isSameView(as: destination)
                 {
-                    // The first contribution was written into the destination: add the next one there.
-                    total.backend.binary(.add, total, gradient, into: total)
+                    // The first contribution was written into the destination: the next one is added there,
+                    // unless its rule already did (`Node.gradientAccumulator`).
+                    if !gradient.isSameView(as: total) { total.backend.binary(.add, total, gradient, into: total) }
                 } else {
                     leafGradients[key] = (tensor, try leafGradients[key].map { try add($0.1, gradient) } ?? gradient)
                 }
@@ -203,18 +214,22 @@ enum Autodiff {
             for node in order {
                 guard let gradient = nodeGradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 if let gradientDestination, leafFinished != nil {
-                    // Only for a leaf that has no gradient yet, and once per node (matmul(w, w) must not write
-                    // both gradients into one buffer); later uses add theirs to it (`accumulate`).
+                    // A leaf that has no gradient yet is offered its destination to write into; one whose first
+                    // gradient is there already, to add into. Once per node: matmul(w, w) must not put both
+                    // its gradients into one buffer.
                     var offered: Set<ObjectIdentifier> = []
-                    node.gradientDestinations = node.inputs.enumerated().map { index, input in
-                        let key = ObjectIdentifier(input)
-                        guard node.needs(index), input.gradientFunction == nil, leafGradients[key] == nil,
-                            offered.insert(key).inserted
-                        else { return nil }
-                        return gradientDestination(input)
+                    let offers = node.inputs.enumerated().map { index, input -> (write: Tensor?, add: Tensor?) in
+                        guard node.needs(index), input.gradientFunction == nil,
+                            let destination = gradientDestination(input),
+                            offered.insert(ObjectIdentifier(input)).inserted
+                        else { return (nil, nil) }
+                        guard let (_, total) = leafGradients[ObjectIdentifier(input)] else { return (destination, nil) }
+                        return (nil, total.isSameView(as: destination) ? destination : nil)
                     }
+                    node.gradientDestinations = offers.map(\.write)
+                    node.gradientAccumulators = offers.map(\.add)
                 }
-                defer { node.gradientDestinations = [] }
+                defer { (node.gradientDestinations, node.gradientAccumulators) = ([], []) }
                 let inputGradients = try node.rule(gradient, node)
                 for (index, inputGradient) in inputGradients.enumerated() where node.needsInputGradient[index] {
                     guard let inputGradient else { continue }

@@ -93,27 +93,33 @@ enum Derivatives {
         { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])
             let needA = node.needs(0), needB = node.needs(1)
-            let (intoA, intoB) = (node.gradientDestination(0), node.gradientDestination(1))
+            // Each gradient is written into the leaf's arena, added to it, or allocated (Node's offers).
+            func product(_ x: Tensor, _ y: Tensor, _ tx: Bool, _ ty: Bool, for index: Int) throws -> Tensor {
+                let adding = node.gradientAccumulator(index)
+                return try matmul(
+                    x, y, transposeA: tx, transposeB: ty, into: adding ?? node.gradientDestination(index),
+                    accumulating: adding != nil)
+            }
             switch (transposeA, transposeB) {
             case (false, false):  // dA = G·Bᵀ, dB = Aᵀ·G
                 return [
-                    needA ? try matmul(g, b, transposeA: false, transposeB: true, into: intoA) : nil,
-                    needB ? try matmul(a, g, transposeA: true, transposeB: false, into: intoB) : nil,
+                    needA ? try product(g, b, false, true, for: 0) : nil,
+                    needB ? try product(a, g, true, false, for: 1) : nil,
                 ]
             case (false, true):  // C = A·Bᵀ: dA = G·B, dB = Gᵀ·A
                 return [
-                    needA ? try matmul(g, b, transposeA: false, transposeB: false, into: intoA) : nil,
-                    needB ? try matmul(g, a, transposeA: true, transposeB: false, into: intoB) : nil,
+                    needA ? try product(g, b, false, false, for: 0) : nil,
+                    needB ? try product(g, a, true, false, for: 1) : nil,
                 ]
             case (true, false):  // C = Aᵀ·B: dA = B·Gᵀ, dB = A·G
                 return [
-                    needA ? try matmul(b, g, transposeA: false, transposeB: true, into: intoA) : nil,
-                    needB ? try matmul(a, g, transposeA: false, transposeB: false, into: intoB) : nil,
+                    needA ? try product(b, g, false, true, for: 0) : nil,
+                    needB ? try product(a, g, false, false, for: 1) : nil,
                 ]
             case (true, true):  // C = Aᵀ·Bᵀ: dA = Bᵀ·Gᵀ, dB = Gᵀ·Aᵀ
                 return [
-                    needA ? try matmul(b, g, transposeA: true, transposeB: true, into: intoA) : nil,
-                    needB ? try matmul(g, a, transposeA: true, transposeB: true, into: intoB) : nil,
+                    needA ? try product(b, g, true, true, for: 0) : nil,
+                    needB ? try product(g, a, true, true, for: 1) : nil,
                 ]
             }
         }

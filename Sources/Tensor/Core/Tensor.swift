@@ -33,6 +33,11 @@ public final class Tensor {
         self.requiresGrad = false
     }
 
+    /// Whether both tensors are the same values in memory: one storage, from one offset, in one shape.
+    func isSameView(as other: Tensor) -> Bool {
+        storage === other.storage && offset == other.offset && shape == other.shape
+    }
+
     /// An uninitialised tensor from `backend`'s pool; kernels overwrite every element.
     public convenience init(uninitialized shape: [Int], backend: Backend = CPUBackend.shared) {
         self.init(shape: shape, storage: Storage(count: shape.reduce(1, *), backend: backend))

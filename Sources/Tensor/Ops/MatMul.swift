@@ -4,8 +4,11 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
 }
 
 /// `matmul`, writing the product into `destination` when one of shape (m, n) is given (a backward rule's
-/// `Node.gradientDestination`) and reproducible mode is not chunking the product.
-func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, into destination: Tensor?) throws -> Tensor {
+/// `Node.gradientDestination`), or adding it there with `accumulating` (`Node.gradientAccumulator`: the
+/// GEMM's beta 1, so no separate pass), when reproducible mode is not chunking the product.
+func matmul(
+    _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, into destination: Tensor?, accumulating: Bool = false
+) throws -> Tensor {
     try Check.rank("matmul", a, [2], "a matrix")
     try Check.rank("matmul", b, [2], "a matrix")
     let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
@@ -22,8 +25,10 @@ func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, into d
     if let batch = a.reproducibleBatch ?? b.reproducibleBatch {
         y = try chunkedGemm(batch, a, b, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)
     } else {
-        y = destination.flatMap { $0.shape == [m, n] ? $0 : nil } ?? a.sibling([m, n])
-        a.backend.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, b, beta: 0, y)
+        let target = destination.flatMap { $0.shape == [m, n] ? $0 : nil }
+        y = target ?? a.sibling([m, n])
+        let beta: Float = accumulating && target != nil ? 1 : 0
+        a.backend.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, b, beta: beta, y)
     }
     return Tensor.record(
         y, operation: "matmul", inputs: [a, b],
