@@ -32,9 +32,10 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
-    /// A weight used by two nodes (a discriminator on real and on fake) gets the sum of both gradients; a
-    /// weight used by one has its gradient written straight into the arena (`Node.gradientDestination`).
-    /// Both must equal what `grad(of:)` computes without the arena.
+    /// A weight used by two nodes (a discriminator on real and on fake) gets the sum of both gradients, the
+    /// second added into the arena by its GEMM (`Node.gradientAccumulator`); a weight used by one has its
+    /// gradient written straight into the arena (`Node.gradientDestination`). Both must equal what
+    /// `grad(of:)` computes without the arena.
     func testAWeightUsedTwiceGetsBothGradients() throws {
         let random = RandomGenerator(seed: 5)
         let (twice, once) = (Linear(3, 2, generator: random), Linear(2, 1, generator: random))
