@@ -31,6 +31,8 @@ final class KernelTests: XCTestCase {
         let random = RandomGenerator(seed: 9)
         for (k, s, p, h, w) in [
             (3, 1, 1, 5, 4), (4, 2, 1, 8, 8), (3, 2, 0, 9, 7), (5, 2, 2, 6, 6), (1, 1, 0, 3, 3), (4, 2, 2, 6, 5),
+            (2, 3, 0, 7, 8),  // stride past the kernel: pixels no tap reads, which col2im must zero
+            (3, 2, 1, 1, 1),  // a one-pixel image: all taps but the centre in the padding
         ] {
             let g = ConvGeometry(
                 inputChannels: 2, outputChannels: 1, inputHeight: h, inputWidth: w, kernel: k, stride: s, padding: p)
@@ -39,7 +41,8 @@ final class KernelTests: XCTestCase {
             let c = Tensor(uninitialized: [g.patchSize, batch * g.outputPlane])
             random.fillUniform(x, -1, 1)
             random.fillUniform(c, -1, 1)
-            let columns = Tensor(uninitialized: c.shape), folded = Tensor(uninitialized: x.shape)
+            // Filled with 7s, so that an entry the kernels leave unwritten shows in the dot products.
+            let columns = Tensor(repeating: 7, shape: c.shape), folded = Tensor(repeating: 7, shape: x.shape)
             Kernels.im2col(x.pointer, batch: batch, geometry: g, into: columns.pointer)
             Kernels.col2im(c.pointer, batch: batch, geometry: g, into: folded.pointer)
             let left = Kernels.dot(columns.pointer, c.pointer, count: c.count)
