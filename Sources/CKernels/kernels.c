@@ -90,3 +90,12 @@ void swiftgan_logistic(const float *x, float *y, long count) {
         y[i] = x[i] >= 0.0f ? s : e * s;
     }
 }
+
+// Row by row, so each total adds its column's values in row order whatever the vector width.
+SWIFTGAN_WIDEST
+void swiftgan_add_rows(const float *restrict x, double *restrict totals, long rows, long stride, long columns) {
+    for (long n = 0; n < rows; n++) {
+        const float *row = x + n * stride;
+        for (long c = 0; c < columns; c++) totals[c] += (double)row[c];
+    }
+}

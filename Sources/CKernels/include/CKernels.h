@@ -31,4 +31,8 @@ void swiftgan_tanh(const float *x, float *y, long count);
 /// below. Within 1e-6 relative of libm's.
 void swiftgan_logistic(const float *x, float *y, long count);
 
+/// totals[c] += Σₙ x[n·stride + c] for c < columns, over `rows` rows in order, in double precision: the
+/// per-channel sums of a Linear layer's `(N, C)` output gradient (its bias gradient).
+void swiftgan_add_rows(const float *x, double *totals, long rows, long stride, long columns);
+
 #endif

@@ -129,10 +129,8 @@ public final class CPUBackend: Backend {
         totals.withUnsafeMutableBufferPointer { totals in  // threads write disjoint channels
             if s == 1 {  // rows (N, C): the same additions in the same order, a row at a time
                 Kernels.parallel(channels, grain: Swift.max(1, 32_768 / Swift.max(layout.batch, 1))) { piece in
-                    for n in 0..<layout.batch {
-                        let row = xp + n * channels
-                        for c in piece { totals[c] += Double(row[c]) }
-                    }
+                    let first = piece.lowerBound
+                    swiftgan_add_rows(xp + first, totals.baseAddress! + first, layout.batch, channels, piece.count)
                 }
             } else {
                 layout.forEachRunInParallel { c, start in totals[c] += Kernels.sum(xp + start, count: s) }
