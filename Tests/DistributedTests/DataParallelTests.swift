@@ -33,16 +33,24 @@ final class DataParallelTests: XCTestCase {
     }
 
     /// A weight used by two nodes (a discriminator on real and on fake) gets the sum of both gradients, the
-    /// second added into the arena by its GEMM (`Node.gradientAccumulator`); a weight used by one has its
-    /// gradient written straight into the arena (`Node.gradientDestination`). Both must equal what
-    /// `grad(of:)` computes without the arena.
+    /// second added into the arena by its GEMM (`Node.gradientAccumulator`), or, for spectral norm's rule,
+    /// which takes no accumulator, added there after it; a weight used by one has its gradient written
+    /// straight into the arena (`Node.gradientDestination`). All must equal what `grad(of:)` computes
+    /// without the arena.
     func testAWeightUsedTwiceGetsBothGradients() throws {
         let random = RandomGenerator(seed: 5)
         let (twice, once) = (Linear(3, 2, generator: random), Linear(2, 1, generator: random))
-        let parallel = try dataParallel(Sequential(twice, once))
+        // In eval mode, so that u and v stay as they are between the two passes.
+        let normalized = try spectralNorm(Linear(3, 2, generator: random), generator: random)
+        normalized.eval()
+        let parallel = try dataParallel(Sequential(twice, once, normalized))
         let (x1, x2) = (Fixtures.hashed([4, 3], key: 12), Fixtures.hashed([4, 3], key: 13))
-        func loss() throws -> Tensor { try add(once(twice(x1)).pow(2).sum(), twice(x2).sum()) }
-        let weights = [twice.weight.value, twice.bias!.value, once.weight.value, once.bias!.value]
+        func loss() throws -> Tensor {
+            let linear = try add(once(twice(x1)).pow(2).sum(), twice(x2).sum())
+            return try add(linear, add(normalized(x1).pow(2).sum(), normalized(x2).sum()))
+        }
+        let weights = [twice, once, normalized].flatMap { $0.namedParameters().map(\.parameter.value) }
+        XCTAssertEqual(weights.count, 6)
         let expected = try grad(of: [loss()], withRespectTo: weights)
 
         try parallel.backward(loss())
