@@ -16,26 +16,30 @@ public final class Node {
     /// For the backward pass under way: which inputs a gradient is wanted for. Rules skip the others
     /// (PyTorch's `needs_input_grad`), so `grad(of:withRespectTo:)` does not compute unused weight gradients.
     public internal(set) var needsInputGradient: [Bool] = []
-    /// For the backward pass under way: where a rule may write input i's gradient instead of allocating it,
-    /// or nil. It is the leaf's own `grad` when this node is the first to deliver a gradient to the leaf and
-    /// backward replaces gradients, so writing there saves backward its copy into the gradient arena; later
-    /// nodes' gradients for the leaf are added to it.
-    var gradientDestinations: [Tensor?] = []
-    /// For the backward pass under way: where a rule may add input i's gradient instead of returning it
-    /// separately, or nil. It is the leaf's `grad` when an earlier node wrote the leaf's first gradient there
-    /// (a discriminator's weight on fake after real).
-    var gradientAccumulators: [Tensor?] = []
+    /// For the backward pass under way, when backward replaces gradients: per input, the leaf's own `grad`
+    /// (its slice of the gradient arena) offered to the rule, or nil. A rule that takes it saves backward its
+    /// copy into the arena.
+    var gradientOffers: [GradientOffer?] = []
 
-    /// Where input `index`'s gradient may be written, if anywhere (see `gradientDestinations`). A rule that
-    /// uses it must fill all of it.
-    public func gradientDestination(_ index: Int) -> Tensor? {
-        index < gradientDestinations.count ? gradientDestinations[index] : nil
+    enum GradientOffer {
+        /// This node is the first to deliver a gradient to the leaf: it may write it there.
+        case write(Tensor)
+        /// An earlier node wrote the leaf's first gradient there (a discriminator's weight on fake after
+        /// real): this one may add its own.
+        case add(Tensor)
     }
 
-    /// Where input `index`'s gradient may be added, if anywhere (see `gradientAccumulators`). A rule that
-    /// uses it adds its whole gradient there and returns that tensor as the gradient.
+    /// Where input `index`'s gradient may be written, if anywhere. A rule that uses it must fill all of it.
+    public func gradientDestination(_ index: Int) -> Tensor? {
+        guard index < gradientOffers.count, case let .write(tensor) = gradientOffers[index] else { return nil }
+        return tensor
+    }
+
+    /// Where input `index`'s gradient may be added, if anywhere. A rule that uses it adds its whole gradient
+    /// there and returns that tensor as the gradient; one that does not has its gradient added there after.
     public func gradientAccumulator(_ index: Int) -> Tensor? {
-        index < gradientAccumulators.count ? gradientAccumulators[index] : nil
+        guard index < gradientOffers.count, case let .add(tensor) = gradientOffers[index] else { return nil }
+        return tensor
     }
 
     init(operation: String, inputs: [Tensor], sequence: Int, rule: @escaping BackwardRule, output: Tensor) {
@@ -161,9 +165,9 @@ enum Autodiff {
     /// several on one chain). Nodes that lead to no wanted gradient are skipped.
     /// With `leafFinished`, each leaf's total is handed over as soon as the last node that uses it has been
     /// processed, and is not returned. With `gradientDestination` too, the first node to deliver a gradient to
-    /// a leaf is offered `gradientDestination(leaf)` to write it into (`Node.gradientDestinations`), and the
-    /// later nodes are offered it to add theirs into (`Node.gradientAccumulators`), or have theirs added
-    /// there in place (a weight used on real and on fake).
+    /// a leaf is offered `gradientDestination(leaf)` to write it into, and the later nodes to add theirs into
+    /// (`Node.gradientOffers`); a later gradient its rule did not add there is added in place (a weight used
+    /// on real and on fake).
     static func propagate(
         roots: [(Tensor, Tensor)], createGraph: Bool, targets: [Tensor]? = nil,
         leafFinished: ((Tensor, Tensor) throws -> Void)? = nil, gradientDestination: ((Tensor) -> Tensor?)? = nil
@@ -213,23 +217,24 @@ enum Autodiff {
             }
             for node in order {
                 guard let gradient = nodeGradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-                if let gradientDestination, leafFinished != nil {
+                if let gradientDestination, leafFinished != nil,
+                    node.inputs.contains(where: { $0.gradientFunction == nil && $0.requiresGrad })
+                {
                     // A leaf that has no gradient yet is offered its destination to write into; one whose first
-                    // gradient is there already, to add into. Once per node: matmul(w, w) must not put both
-                    // its gradients into one buffer.
-                    var offered: Set<ObjectIdentifier> = []
-                    let offers = node.inputs.enumerated().map { index, input -> (write: Tensor?, add: Tensor?) in
+                    // gradient is there already, to add into. Only to its first input: matmul(w, w) must not put
+                    // both its gradients into one buffer.
+                    node.gradientOffers = node.inputs.enumerated().map { index, input in
                         guard node.needs(index), input.gradientFunction == nil,
-                            let destination = gradientDestination(input),
-                            offered.insert(ObjectIdentifier(input)).inserted
-                        else { return (nil, nil) }
-                        guard let (_, total) = leafGradients[ObjectIdentifier(input)] else { return (destination, nil) }
-                        return (nil, total.isSameView(as: destination) ? destination : nil)
+                            !node.inputs[..<index].contains(where: { $0 === input }),
+                            let destination = gradientDestination(input)
+                        else { return nil }
+                        guard let (_, total) = leafGradients[ObjectIdentifier(input)] else {
+                            return .write(destination)
+                        }
+                        return total.isSameView(as: destination) ? .add(destination) : nil
                     }
-                    node.gradientDestinations = offers.map(\.write)
-                    node.gradientAccumulators = offers.map(\.add)
                 }
-                defer { (node.gradientDestinations, node.gradientAccumulators) = ([], []) }
+                defer { node.gradientOffers = [] }
                 let inputGradients = try node.rule(gradient, node)
                 for (index, inputGradient) in inputGradients.enumerated() where node.needsInputGradient[index] {
                     guard let inputGradient else { continue }
