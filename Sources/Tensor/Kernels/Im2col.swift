@@ -75,15 +75,17 @@ extension Kernels {
         guard g.kernel * g.kernel * rowLength <= Int(Int32.max) else {
             fatalError("col2im: \(g) over \(rowLength / g.outputPlane) samples needs offsets wider than 32 bits")
         }
+        // A counting sort of the tap table by pixel, which keeps tap order within a pixel. The padding's
+        // slot, H·W, sorts last and is not read.
         let taps = tapTable(g)
-        var perPixel = [[Int32]](repeating: [], count: g.inputPlane + 1)
-        for t in 0..<(g.kernel * g.kernel) {
-            for q in 0..<g.outputPlane { perPixel[Int(taps[t * g.outputPlane + q])].append(Int32(t * rowLength + q)) }
-        }
-        var (entries, first): ([Int32], [Int32]) = ([], [0])
-        for pixel in perPixel.dropLast() {  // the last collects the padding's entries
-            entries += pixel
-            first.append(Int32(entries.count))
+        var first = [Int32](repeating: 0, count: g.inputPlane + 2)
+        for pixel in taps { first[Int(pixel) + 1] += 1 }
+        for p in 0...g.inputPlane { first[p + 1] += first[p] }
+        var (entries, next) = ([Int32](repeating: 0, count: taps.count), first)
+        for (i, pixel) in taps.enumerated() {  // i = t·OH·OW + q, in tap order
+            let (t, q) = i.quotientAndRemainder(dividingBy: g.outputPlane)
+            entries[Int(next[Int(pixel)])] = Int32(t * rowLength + q)
+            next[Int(pixel)] += 1
         }
         return (entries, first)
     }
