@@ -176,9 +176,10 @@ public protocol Backend: AnyObject {
 
     // MARK: Optimisers
 
-    /// One optimiser step over every parameter, in place, from `gradients` (same count) and the optimiser's state
-    /// tensors: `rule`, then each parameter clamped to `range` when one is given (WGAN's weight clipping). Returns Σ g² over the gradients, the gradient norm the trainer
-    /// logs. The clamp and the sum ride on the update's own pass over memory rather than taking a pass each.
+    /// One optimiser step over every parameter, in place, from `gradients` (same count) and the optimiser's
+    /// state tensors: `rule`, then each parameter clamped to `range` when one is given (WGAN's weight
+    /// clipping). Returns Σ g² over the gradients, the gradient norm the trainer logs. The clamp and the sum
+    /// ride on the update's own pass over memory rather than taking a pass each.
     @discardableResult
     func update(
         _ rule: OptimizerUpdate, parameters: Tensor, gradients: Tensor, state: [Tensor],
