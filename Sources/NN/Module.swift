@@ -71,6 +71,20 @@ open class Module {
     public func train() { setTraining(true) }
     public func eval() { setTraining(false) }
 
+    // MARK: - Repeating a training pass
+
+    /// Whether a second training-mode `forward` of the same input, with no parameter changed in between,
+    /// returns the same values, so that a caller may keep the first pass's output (and its graph) and call
+    /// `repeatTrainingState()` instead. False under spectral norm, whose power iteration moves u and v on
+    /// every training pass.
+    open var repeatsTrainingForward: Bool { children.allSatisfy { $0.module.repeatsTrainingForward } }
+
+    /// Changes this module's and its children's state as a second training-mode `forward` of the last
+    /// input would: batch norm takes that batch's statistics into its running statistics again.
+    open func repeatTrainingState() throws {
+        for child in children { try child.module.repeatTrainingState() }
+    }
+
     // MARK: - Traversal
 
     /// Every module below and including this one, with its dotted path ("" for this one), pre-order.

@@ -21,6 +21,33 @@ final class StateDictTests: XCTestCase {
         XCTAssertEqual(sn.stateDict()["weight_v"]?.shape, [32])
     }
 
+    /// `repeatTrainingState()` stands for a second training pass over the same batch: the trainer's
+    /// `regenerate` schedule relies on it to keep G's first pass instead of running G again.
+    func testRepeatingATrainingPassLeavesTheStateASecondPassWould() throws {
+        func network() -> Sequential {
+            Sequential(Conv2d(2, 3, kernelSize: 3, padding: 1), BatchNorm2d(3), ReLU(), Flatten())
+        }
+        let (twice, once, repeated) = (network(), network(), network())
+        try once.loadStateDict(twice.stateDict())
+        try repeated.loadStateDict(twice.stateDict())
+        let x = Tensor(uninitialized: [4, 2, 5, 5])  // (N, C, H, W)
+        DefaultGenerator.shared.fillUniform(x, -1, 1)
+
+        let first = try twice(x), second = try twice(x)
+        XCTAssertEqual(second.scalars, first.scalars, "a second pass gave other values")
+        _ = try once(x)
+        let kept = try repeated(x)
+        XCTAssertTrue(repeated.repeatsTrainingForward)
+        try repeated.repeatTrainingState()
+        XCTAssertEqual(kept.scalars, second.scalars)
+        XCTAssertEqual(repeated.stateDict(), twice.stateDict(), "running statistics or the batch count differ")
+        XCTAssertNotEqual(once.stateDict(), twice.stateDict(), "the second pass changed no state to repeat")
+
+        // Spectral norm's power iteration moves u and v on every training pass: such a network must run again.
+        XCTAssertFalse(Sequential(try spectralNorm(Conv2d(2, 3, kernelSize: 3)), BatchNorm2d(3)).repeatsTrainingForward)
+        XCTAssertFalse(try spectralNorm(Linear(3, 2)).repeatsTrainingForward)
+    }
+
     func testRoundTripCopiesEveryValue() throws {
         let source = makeModel(), target = makeModel()
         DefaultGenerator.shared.fillUniform(source.namedBuffers()[0].buffer.tensor, 0, 1)

@@ -317,7 +317,15 @@ public final class Trainer {
         if batchInEpoch % config.schedule.criticSteps == 0 {
             var generated = fake, labels = fakeLabels
             switch config.schedule.generatorFakes {
-            case .regenerate: generated = try g.forward(z, labels: fakeLabels)
+            case .regenerate:
+                // G's weights have not moved since `fake`, so a second pass over z would give its values again.
+                // Keep them and their graph, and apply the second pass's one other effect (batch norm's running
+                // statistics) unless G's pass moves state of its own (spectral norm's power iteration).
+                if g.repeatsTrainingForward {
+                    try g.repeatTrainingState()
+                } else {
+                    generated = try g.forward(z, labels: fakeLabels)
+                }
             case .fresh:
                 labels = conditional ? try self.labels(.generatorLabels, realLabels: realLabels) : nil
                 let noise = try random.noise(

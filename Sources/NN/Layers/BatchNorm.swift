@@ -51,19 +51,31 @@ public class BatchNorm: Module {
     private func trainingForward(_ x: Tensor) throws -> Tensor {
         let (y, statistics) = try batchNorm(
             x, weight: weight?.value, bias: bias?.value, epsilon: epsilon, completeSums: reducer.map { $0.sum })
-        // running ← (1 − momentum)·running + momentum·batch, with the unbiased batch variance.
-        // (C values each, updated on the host: the statistics are there already)
-        let unbiased = statistics.unbiasedVariance
+        lastStatistics = (statistics.mean, statistics.unbiasedVariance)
+        try updateRunningStatistics()
+        return y
+    }
+
+    /// The last training pass's batch mean and unbiased variance `(C)`, kept for `repeatTrainingState()`.
+    private var lastStatistics: (mean: [Double], unbiasedVariance: [Double])?
+
+    /// running ← (1 − momentum)·running + momentum·batch, with the last batch's unbiased variance.
+    /// (C values each, updated on the host: the statistics are there already)
+    private func updateRunningStatistics() throws {
+        guard let (batchMean, unbiased) = lastStatistics else { return }
         var (mean, variance) = (runningMean.tensor.scalars, runningVariance.tensor.scalars)
         for c in 0..<features {
-            mean[c] = (1 - momentum) * mean[c] + momentum * Float(statistics.mean[c])
+            mean[c] = (1 - momentum) * mean[c] + momentum * Float(batchMean[c])
             variance[c] = (1 - momentum) * variance[c] + momentum * Float(unbiased[c])
         }
         try runningMean.tensor.assign(mean)
         try runningVariance.tensor.assign(variance)
         if case let .int64(n) = batchesTracked.value { batchesTracked.value = .int64(n + 1) }
-        return y
     }
+
+    /// A second pass over the same batch gives the same statistics, and the running statistics take them
+    /// again. Before any training pass there is nothing to repeat.
+    public override func repeatTrainingState() throws { try updateRunningStatistics() }
 
     /// With fixed statistics batch norm is a per-channel affine map, built from differentiable operations
     /// (so an evaluation-mode critic supports second derivatives).

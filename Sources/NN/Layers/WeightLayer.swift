@@ -23,6 +23,8 @@ open class WeightLayer: Module {
         if let bias { register(bias, as: "bias") }
     }
 
+    public override var repeatsTrainingForward: Bool { spectralNormalization == nil && super.repeatsTrainingForward }
+
     /// The weight the forward pass uses: W, or W / σ(W) under spectral norm (updating u and v in training).
     public func effectiveWeight() throws -> Tensor {
         guard let spectralNormalization else { return weight.value }
