@@ -306,7 +306,11 @@ public final class Trainer {
         let fakeLabels = conditional ? try labels(.fakeLabels, realLabels: realLabels) : nil
         let z = try random.noise(.noise, step: step, samples: samples, size: config.model.noiseSize).to(device)
             .markingSamples()
-        let fake = try g.forward(z, labels: fakeLabels)
+        // Under `fresh` the G step draws its own fakes, so this pass's graph would never be used.
+        let fake =
+            config.schedule.generatorFakes == .fresh
+            ? try GradientMode.withoutGradients { try g.forward(z, labels: fakeLabels) }
+            : try g.forward(z, labels: fakeLabels)
         var metrics = StepMetrics(epoch: completedEpochs + 1, step: step + 1)  // the step this call completes
 
         if batchInEpoch % config.schedule.discriminatorEvery == 0 {
