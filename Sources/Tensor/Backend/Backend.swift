@@ -60,6 +60,17 @@ public struct ChannelLayout: Equatable {
         }
     }
 
+    /// Calls `body(channel, run)` for every run, the runs split over the compute threads in memory order: by
+    /// samples when there are at least as many as threads. For per-channel maps, whose runs are independent.
+    /// A thread then works on the samples it had in the loops before (flat elementwise loops, the GEMMs'
+    /// column blocks, im2col), whose values are still in its core's cache: on the development VM a core read
+    /// 4 MB another core had just written at 28 GB/s, and its own at 76 GB/s.
+    @inline(__always) func forEachRunSplittingBatch(_ body: (Int, Int) -> Void) {
+        Kernels.parallel(batch * channels, grain: Swift.max(1, 32_768 / Swift.max(spatial, 1))) { runs in
+            for r in runs { body(r % channels, r * spatial) }
+        }
+    }
+
     /// The same visit for rows `(N, C)` (spatial 1: BatchNorm1d): `body(channels, row)` for every row's offset in
     /// batch order, with the same split of the channels over the threads. Its loop over a row's channels
     /// vectorises, where a run of one value per call did not.

@@ -111,12 +111,12 @@ public final class CPUBackend: Backend {
         }
         switch operation {
         case .add:
-            layout.forEachRunInParallel { c, start in
+            layout.forEachRunSplittingBatch { c, start in
                 let b = vp[c]
                 for i in start..<(start + s) { yp[i] = xp[i] + b }
             }
         case .multiply:
-            layout.forEachRunInParallel { c, start in
+            layout.forEachRunSplittingBatch { c, start in
                 let a = vp[c]
                 for i in start..<(start + s) { yp[i] = xp[i] * a }
             }
@@ -141,7 +141,7 @@ public final class CPUBackend: Backend {
 
     public func expandChannels(_ v: Tensor, layout: ChannelLayout, into y: Tensor) {
         let (yp, vp, s) = (y.pointer, v.pointer, layout.spatial)
-        layout.forEachRunInParallel { c, start in (yp + start).update(repeating: vp[c], count: s) }
+        layout.forEachRunSplittingBatch { c, start in (yp + start).update(repeating: vp[c], count: s) }
     }
 
     public func copyChannels(_ x: Tensor, into y: Tensor, batch: Int, spatial: Int, offset: Int, toward: Bool) {
@@ -239,7 +239,7 @@ public final class CPUBackend: Backend {
                 for c in piece { yp[row + c] = xp[row + c] * scale[c] + shift[c] }
             }
         }
-        layout.forEachRunInParallel { c, start in
+        layout.forEachRunSplittingBatch { c, start in
             let (a, b) = (scale[c], shift[c])
             for i in start..<(start + s) { yp[i] = xp[i] * a + b }
         }
@@ -286,7 +286,7 @@ public final class CPUBackend: Backend {
                 }
             }
         }
-        layout.forEachRunInParallel { c, start in
+        layout.forEachRunSplittingBatch { c, start in
             let (m, inverse, a, md, k) = (mean[c], inverseStd[c], scale[c], meanDy[c], meanDyXhat[c])
             for i in start..<(start + s) {
                 let xhat = (xp[i] - m) * inverse

@@ -18,7 +18,8 @@ extension Kernels {
         gemm(
             transposeA: false, transposeB: false, m: g.outputChannels, n: positions, k: g.patchSize,
             w, columns.base, product.base)
-        swapOuterAxes(product.base, outer: g.outputChannels, inner: batch, run: g.outputPlane, into: y)
+        swapOuterAxes(
+            product.base, outer: g.outputChannels, inner: batch, run: g.outputPlane, into: y, samplesInner: true)
     }
 
     /// dx = convᵀ(dy, w), the input gradient of `convolution` and the forward pass of ConvTranspose2d.

@@ -24,21 +24,24 @@ extension Kernels {
     /// Calls `body(plane, runs, scratch)` for every input plane of `batch` samples: `plane` is the plane's
     /// offset in the images `(N, C, H, W)`, `runs` the offset of its first run in the columns
     /// `(C·k·k, N·OH·OW)` (its run for tap t starts `t · N·OH·OW` further on), and `scratch` holds `H·W + 1`
-    /// values for the body's use (im2col's zero-padded copy of the plane). The input channels are split over
-    /// the compute threads, and each plane is visited by one thread. (Splitting the samples instead measured
-    /// slower with the per-row loops before the tap table, 1,035 against 1,085 images/s for dcgan at 2
-    /// threads; splitting (channel, sample) planes, so that a one-channel image splits too, measured the same
-    /// with the table.)
+    /// values for the body's use (im2col's zero-padded copy of the plane). The samples are split over the
+    /// compute threads, as the GEMMs' column blocks of the columns and the elementwise loops split them, so
+    /// that a thread reads and writes what it last touched itself (see `ChannelLayout.forEachRunSplittingBatch`).
+    /// Within a piece the planes go channel by channel, as they did when the channels were split, so that one
+    /// thread writes the same runs in the same order. (The weight gradient's GEMM, which splits the columns'
+    /// rows, would prefer the channel split; the sample split measured 1.02-1.035x at 2 threads, with the
+    /// per-channel maps and the forward layout copy split by samples too.)
     @inline(__always) static func forEachPlane(
         batch: Int, geometry g: ConvGeometry,
         _ body: (_ plane: Int, _ runs: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void
     ) {
         let valuesPerChannel = g.kernel * g.kernel * batch * g.outputPlane
-        parallel(g.inputChannels, grain: Swift.max(1, 32_768 / Swift.max(valuesPerChannel, 1))) { channels in
+        let valuesPerSample = g.kernel * g.kernel * g.outputPlane * g.inputChannels
+        parallel(batch, grain: Swift.max(1, 32_768 / Swift.max(valuesPerSample, 1))) { samples in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: g.inputPlane + 1)
             defer { scratch.deallocate() }
-            for c in channels {
-                for n in 0..<batch {
+            for c in 0..<g.inputChannels {  // a channel's planes write neighbouring runs of the same rows
+                for n in samples {
                     body((n * g.inputChannels + c) * g.inputPlane, c * valuesPerChannel + n * g.outputPlane, scratch)
                 }
             }
@@ -117,13 +120,22 @@ extension Kernels {
     }
 
     /// `(A, B, S)` → `(B, A, S)`: swaps the two outer axes of a buffer, moving contiguous runs of `S`.
-    /// Converts between NCHW and the GEMM layout `(C, N·H·W)` in both directions.
+    /// Converts between NCHW and the GEMM layout `(C, N·H·W)` in both directions. The threads split the
+    /// samples' axis (`B` when `samplesInner`, else `A`), as the loops before and after split them.
     public static func swapOuterAxes(
-        _ x: UnsafePointer<Float>, outer a: Int, inner b: Int, run s: Int, into y: UnsafeMutablePointer<Float>
+        _ x: UnsafePointer<Float>, outer a: Int, inner b: Int, run s: Int, into y: UnsafeMutablePointer<Float>,
+        samplesInner: Bool = false
     ) {
-        parallel(a, grain: Swift.max(1, 32_768 / Swift.max(b * s, 1))) { rows in
-            for i in rows {
-                for j in 0..<b { (y + (j * a + i) * s).update(from: x + (i * b + j) * s, count: s) }
+        guard samplesInner else {
+            return parallel(a, grain: Swift.max(1, 32_768 / Swift.max(b * s, 1))) { rows in
+                for i in rows {
+                    for j in 0..<b { (y + (j * a + i) * s).update(from: x + (i * b + j) * s, count: s) }
+                }
+            }
+        }
+        parallel(b, grain: Swift.max(1, 32_768 / Swift.max(a * s, 1))) { samples in
+            for j in samples {
+                for i in 0..<a { (y + (j * a + i) * s).update(from: x + (i * b + j) * s, count: s) }
             }
         }
     }
