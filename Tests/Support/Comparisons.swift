@@ -28,3 +28,19 @@ public func assertClose(
         "\(what()): relative error \(error) (first values \(actual.prefix(4)) vs \(expected.prefix(4)))",
         file: file, line: line)
 }
+
+/// Asserts that `actual` holds exactly the bits of `expected`. On a mismatch it reports how many values differ
+/// and the first of them, not the arrays: a failing comparison of a million values printed gigabytes.
+public func assertSameBits(
+    _ actual: [Float], _ expected: [Float], _ what: @autoclosure () -> String, file: StaticString = #filePath,
+    line: UInt = #line
+) {
+    guard actual.count == expected.count else {
+        return XCTFail("\(what()): \(actual.count) values, expected \(expected.count)", file: file, line: line)
+    }
+    let differing = actual.indices.filter { actual[$0].bitPattern != expected[$0].bitPattern }
+    guard let first = differing.first else { return }
+    XCTFail(
+        "\(what()): \(differing.count) of \(actual.count) values differ; the first, at \(first): \(actual[first]), "
+            + "expected \(expected[first])", file: file, line: line)
+}
