@@ -76,7 +76,8 @@ open class Module {
     /// Whether a second training-mode `forward` of the same input, with no parameter changed in between,
     /// returns the same values, so that a caller may keep the first pass's output (and its graph) and call
     /// `repeatTrainingState()` instead. False under spectral norm, whose power iteration moves u and v on
-    /// every training pass.
+    /// every training pass. A layer whose training pass draws random numbers or moves other state must
+    /// override this (false) or `repeatTrainingState()`.
     open var repeatsTrainingForward: Bool { children.allSatisfy { $0.module.repeatsTrainingForward } }
 
     /// Changes this module's and its children's state as a second training-mode `forward` of the last

@@ -43,6 +43,13 @@ final class StateDictTests: XCTestCase {
         XCTAssertEqual(repeated.stateDict(), twice.stateDict(), "running statistics or the batch count differ")
         XCTAssertNotEqual(once.stateDict(), twice.stateDict(), "the second pass changed no state to repeat")
 
+        // After an evaluation pass there is no training pass to repeat.
+        once.eval()
+        _ = try once(x)
+        let afterEvaluation = once.stateDict()
+        try once.repeatTrainingState()
+        XCTAssertEqual(once.stateDict(), afterEvaluation, "repeated a training pass from before an evaluation pass")
+
         // Spectral norm's power iteration moves u and v on every training pass: such a network must run again.
         XCTAssertFalse(Sequential(try spectralNorm(Conv2d(2, 3, kernelSize: 3)), BatchNorm2d(3)).repeatsTrainingForward)
         XCTAssertFalse(try spectralNorm(Linear(3, 2)).repeatsTrainingForward)

@@ -45,7 +45,11 @@ public class BatchNorm: Module {
                 operation: "\(type(of: self))(\(features))",
                 detail: "expected \(features) channels, got input \(describe(x.shape))")
         }
-        return isTraining ? try trainingForward(x) : try evaluationForward(x)
+        guard isTraining else {
+            lastStatistics = nil  // an evaluation pass is not one a repeat could stand for
+            return try evaluationForward(x)
+        }
+        return try trainingForward(x)
     }
 
     private func trainingForward(_ x: Tensor) throws -> Tensor {
@@ -74,7 +78,7 @@ public class BatchNorm: Module {
     }
 
     /// A second pass over the same batch gives the same statistics, and the running statistics take them
-    /// again. Before any training pass there is nothing to repeat.
+    /// again. Before any training pass, or after an evaluation pass, there is nothing to repeat.
     public override func repeatTrainingState() throws { try updateRunningStatistics() }
 
     /// With fixed statistics batch norm is a per-channel affine map, built from differentiable operations
