@@ -306,11 +306,13 @@ public final class Trainer {
         let fakeLabels = conditional ? try labels(.fakeLabels, realLabels: realLabels) : nil
         let z = try random.noise(.noise, step: step, samples: samples, size: config.model.noiseSize).to(device)
             .markingSamples()
-        // Under `fresh` the G step draws its own fakes, so this pass's graph would never be used.
+        // The G step backpropagates through these fakes only when it runs this batch and does not draw its own
+        // (`fresh`); otherwise their graph would be recorded for nothing.
+        let generatorStepRuns = batchInEpoch % config.schedule.criticSteps == 0
         let fake =
-            config.schedule.generatorFakes == .fresh
-            ? try GradientMode.withoutGradients { try g.forward(z, labels: fakeLabels) }
-            : try g.forward(z, labels: fakeLabels)
+            generatorStepRuns && config.schedule.generatorFakes != .fresh
+            ? try g.forward(z, labels: fakeLabels)
+            : try GradientMode.withoutGradients { try g.forward(z, labels: fakeLabels) }
         var metrics = StepMetrics(epoch: completedEpochs + 1, step: step + 1)  // the step this call completes
 
         if batchInEpoch % config.schedule.discriminatorEvery == 0 {
@@ -318,7 +320,7 @@ public final class Trainer {
                 real: real, realLabels: conditional ? realLabels : nil, fake: fake.detached(),
                 fakeLabels: fakeLabels, metrics: &metrics)
         }
-        if batchInEpoch % config.schedule.criticSteps == 0 {
+        if generatorStepRuns {
             var generated = fake, labels = fakeLabels
             switch config.schedule.generatorFakes {
             case .regenerate:

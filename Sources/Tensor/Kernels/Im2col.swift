@@ -126,17 +126,16 @@ extension Kernels {
         _ x: UnsafePointer<Float>, outer a: Int, inner b: Int, run s: Int, into y: UnsafeMutablePointer<Float>,
         samplesInner: Bool = false
     ) {
+        @inline(__always) func move(_ i: Int, _ j: Int) {
+            (y + (j * a + i) * s).update(from: x + (i * b + j) * s, count: s)
+        }
         guard samplesInner else {
             return parallel(a, grain: Swift.max(1, 32_768 / Swift.max(b * s, 1))) { rows in
-                for i in rows {
-                    for j in 0..<b { (y + (j * a + i) * s).update(from: x + (i * b + j) * s, count: s) }
-                }
+                for i in rows { for j in 0..<b { move(i, j) } }
             }
         }
         parallel(b, grain: Swift.max(1, 32_768 / Swift.max(a * s, 1))) { samples in
-            for j in samples {
-                for i in 0..<a { (y + (j * a + i) * s).update(from: x + (i * b + j) * s, count: s) }
-            }
+            for j in samples { for i in 0..<a { move(i, j) } }
         }
     }
 }
