@@ -94,38 +94,73 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(c, [7, 10, 16, 22])
     }
 
+    /// The cuts to check: `byShape` everywhere, and the one this process picked (`perThread` under OpenBLAS's
+    /// SkylakeX kernels; under others `perThread` would change the bits, which is why it is not picked there).
+    var cuts: [GemmCut] { GemmCut.detected == .byShape ? [.byShape] : [GemmCut.detected, .byShape] }
+
     /// A GEMM cut over threads (by columns when the output is wide, by rows when it is tall, in every
-    /// transposition, with accumulation into C) gives the same bits as one thread, and the right numbers; a GEMM
-    /// too small to cut (5×7) accumulates into C once. One output column (n = 1) is the SGEMV path.
+    /// transposition, with accumulation into C and with beta 0 over NaN) gives the same bits as one thread, and
+    /// the right numbers, under either cut; a GEMM too small to cut (5×7) accumulates into C once. One output
+    /// column (n = 1) is the SGEMV path.
     func testGemmOnSeveralThreadsIsTheSameBits() {
         let random = RandomGenerator(seed: 4)
-        defer { ComputeThreads.count = 1 }
-        for (m, n, k) in [(16, 4_000, 300), (3_000, 24, 200), (40, 37, 3), (5, 7, 3), (3_000, 1, 200), (5, 1, 3)] {
-            for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
-                let a = Tensor(uninitialized: [m * k]), b = Tensor(uninitialized: [k * n])
-                let start = Tensor(uninitialized: [m * n])
-                for t in [a, b, start] { random.fillUniform(t, -1, 1) }
-                func product(threads: Int) -> [Float] {
-                    ComputeThreads.count = threads
-                    let c = start.copy()
-                    Kernels.gemm(
-                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a.pointer,
-                        b.pointer, beta: 2, c.pointer)
-                    return c.scalars
+        defer { (ComputeThreads.count, GemmCut.current) = (1, GemmCut.detected) }
+        for cut in cuts {
+            GemmCut.current = cut
+            for (m, n, k) in [(16, 4_000, 300), (3_000, 24, 200), (40, 37, 3), (5, 7, 3), (3_000, 1, 200), (5, 1, 3)] {
+                for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+                    let a = Tensor(uninitialized: [m * k]), b = Tensor(uninitialized: [k * n])
+                    let start = Tensor(uninitialized: [m * n])
+                    for t in [a, b, start] { random.fillUniform(t, -1, 1) }
+                    for beta: Float in [2, 0] {
+                        func product(threads: Int) -> [Float] {
+                            ComputeThreads.count = threads
+                            // Beta 0 must overwrite what C holds, NaN included.
+                            let c = beta == 0 ? Tensor(repeating: .nan, shape: start.shape) : start.copy()
+                            Kernels.gemm(
+                                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5,
+                                a.pointer, b.pointer, beta: beta, c.pointer)
+                            return c.scalars
+                        }
+                        let one = product(threads: 1), several = product(threads: 3)
+                        let label = "\(cut) m \(m) n \(n) k \(k) transposed \(transposeA) \(transposeB) beta \(beta)"
+                        assertSameBits(several, one, label)
+                        for (i, j) in [(m - 1, n / 2), (0, n - 1)] {
+                            var expected = Double(beta) * Double(start.scalars[i * n + j])
+                            for p in 0..<k {
+                                let x = a.scalars[transposeA ? p * m + i : i * k + p],
+                                    y = b.scalars[transposeB ? j * k + p : p * n + j]
+                                expected += 0.5 * Double(x) * Double(y)
+                            }
+                            XCTAssertEqual(Double(one[i * n + j]), expected, accuracy: 1e-3, label)
+                        }
+                    }
                 }
-                let one = product(threads: 1), several = product(threads: 3)
-                let label = "m \(m) n \(n) k \(k) transposed \(transposeA) \(transposeB)"
-                assertSameBits(several, one, label)
-                let (i, j) = (m - 1, n / 2)
-                var expected = 2 * Double(start.scalars[i * n + j])
-                for p in 0..<k {
-                    let x = a.scalars[transposeA ? p * m + i : i * k + p],
-                        y = b.scalars[transposeB ? j * k + p : p * n + j]
-                    expected += 0.5 * Double(x) * Double(y)
-                }
-                XCTAssertEqual(Double(several[i * n + j]), expected, accuracy: 1e-3, label)
             }
         }
+    }
+
+    /// `byShape` cuts a product by its shape alone, into a power of two of blocks up to 16, each at least 128
+    /// columns wide and 2 M multiply-adds large; `perThread` into at most one block per thread.
+    func testByShapeCutsDependOnTheShapeAlone() {
+        let shapes = [(1, 1_000_000), (15, 1_000_000), (16, 100), (16, 1_000_000), (250, 4_800), (4_000, 50_000)]
+        for (units, work) in shapes {
+            let counts = [1, 2, 3, 16].map {
+                GemmCut.byShape.blocks(units: units, multiplyAddsPerUnit: work, threads: $0)
+            }
+            XCTAssertEqual(Set(counts).count, 1, "units \(units): \(counts)")
+            let blocks = counts[0]
+            XCTAssertTrue([1, 2, 4, 8, 16].contains(blocks), "units \(units): \(blocks)")
+            if blocks > 1 {
+                XCTAssertGreaterThanOrEqual(units / blocks, 8)
+                XCTAssertGreaterThanOrEqual(units / blocks * work, 2_000_000)
+            }
+        }
+        XCTAssertEqual(GemmCut.byShape.blocks(units: 16, multiplyAddsPerUnit: 1_000_000, threads: 1), 2)
+        XCTAssertEqual(GemmCut.byShape.blocks(units: 4_000, multiplyAddsPerUnit: 50_000, threads: 1), 16)
+        XCTAssertEqual(GemmCut.byShape.blocks(units: 15, multiplyAddsPerUnit: 1_000_000, threads: 4), 1)
+        XCTAssertEqual(GemmCut.perThread.blocks(units: 4_000, multiplyAddsPerUnit: 50_000, threads: 3), 3)
+        XCTAssertEqual(GemmCut.perThread.blocks(units: 4_000, multiplyAddsPerUnit: 50_000, threads: 1), 1)
     }
 
     /// A matrix times a vector with beta 0 (the SGEMV path) overwrites its output, NaN included: the outputs of
@@ -158,9 +193,13 @@ final class KernelTests: XCTestCase {
                 of: [y], withRespectTo: [input, weight, bias], seeds: [Tensor(repeating: 1, shape: y.shape)])
             return [y.scalars] + gradients.map(\.scalars)
         }
-        let (one, three) = (try passes(threads: 1), try passes(threads: 3))
-        for (pass, name) in ["output", "input gradient", "weight gradient", "bias gradient"].enumerated() {
-            assertSameBits(three[pass], one[pass], name)
+        defer { GemmCut.current = GemmCut.detected }
+        for cut in cuts {
+            GemmCut.current = cut
+            let (one, three) = (try passes(threads: 1), try passes(threads: 3))
+            for (pass, name) in ["output", "input gradient", "weight gradient", "bias gradient"].enumerated() {
+                assertSameBits(three[pass], one[pass], "\(cut) \(name)")
+            }
         }
     }
 
