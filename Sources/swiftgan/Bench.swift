@@ -71,6 +71,11 @@ struct Bench: ParsableCommand {
             ("allreduce_share", String(format: "%.4f", allreduce / step)),
             ("data_wait_ms", String(format: "%.3f", dataWait * 1e3)), ("peak_memory_mb", format(peak)),
         ]
+        if config.runtime.device == .cpu {
+            // The speed and the cut of every GEMM depend on OpenBLAS's kernels (Launch/openblas-coretype).
+            fields.insert(("blas_kernels", "\"\(GemmCut.kernels)\""), at: 4)
+            fields.insert(("gemm_cut", "\"\(GemmCut.current)\""), at: 5)
+        }
         if timeline {
             Console.error(RankTimeline.table(ranks))
             fields.append(("timeline", "[" + ranks.map(\.json).joined(separator: ", ") + "]"))

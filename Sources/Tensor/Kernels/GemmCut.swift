@@ -27,8 +27,10 @@ public enum GemmCut: Equatable, Sendable {
 
     /// `perThread` under OpenBLAS's SkylakeX kernels (the Launch scripts ask for them on AVX-512 CPUs other
     /// than AMD's Zen 4: Launch/openblas-coretype), `byShape` under any other.
-    public static let detected: GemmCut =
-        String(cString: openblas_get_corename()) == "SkylakeX" ? .perThread : .byShape
+    public static let detected: GemmCut = kernels == "SkylakeX" ? .perThread : .byShape
+
+    /// The OpenBLAS kernels this process runs with ("SkylakeX", "Haswell", ...), as `bench` reports them.
+    public static let kernels = String(cString: openblas_get_corename())
 
     /// How many blocks a product of `units` blocks of 16 columns (or rows), `multiplyAddsPerUnit` each, is cut
     /// into on `threads` threads.
