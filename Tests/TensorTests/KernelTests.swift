@@ -95,7 +95,8 @@ final class KernelTests: XCTestCase {
     }
 
     /// The cuts to check: `byShape` everywhere, and the one this process picked (`perThread` under OpenBLAS's
-    /// SkylakeX kernels; under others `perThread` would change the bits, which is why it is not picked there).
+    /// SkylakeX and Cooperlake kernels; under others `perThread` would change the bits, which is why it is not
+    /// picked there).
     var cuts: [GemmCut] { GemmCut.detected == .byShape ? [.byShape] : [GemmCut.detected, .byShape] }
 
     /// A GEMM cut over threads (by columns when the output is wide, by rows when it is tall, in every

@@ -26,8 +26,10 @@ public enum GemmCut: Equatable, Sendable {
     nonisolated(unsafe) private static var chosen: GemmCut?
 
     /// `perThread` under OpenBLAS's SkylakeX kernels (the Launch scripts ask for them on AVX-512 CPUs other
-    /// than AMD's Zen 4: Launch/openblas-coretype), `byShape` under any other.
-    public static let detected: GemmCut = kernels == "SkylakeX" ? .perThread : .byShape
+    /// than AMD's Zen 4: Launch/openblas-coretype) and its Cooperlake ones, which OpenBLAS picks itself on
+    /// CPUs with AVX-512 BF16 (this Zen 4 among them) and which were checked the same way (the thread tests,
+    /// training runs on 1 and 2 threads and ranks); `byShape` under any other.
+    public static let detected: GemmCut = ["SkylakeX", "Cooperlake"].contains(kernels) ? .perThread : .byShape
 
     /// The OpenBLAS kernels this process runs with ("SkylakeX", "Haswell", ...), as `bench` reports them.
     public static let kernels = String(cString: openblas_get_corename())
