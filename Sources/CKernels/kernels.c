@@ -1,4 +1,7 @@
+#define _GNU_SOURCE  // sincosf
 #include "CKernels.h"
+
+#include <math.h>
 
 // As Swift computes: a·b + c stays a multiply and an add.
 #pragma clang fp contract(off)
@@ -99,3 +102,7 @@ void swiftgan_add_rows(const float *restrict x, double *restrict totals, long ro
         for (long c = 0; c < columns; c++) totals[c] += (double)row[c];
     }
 }
+
+// Not vectorised: libm's scalar sincosf, which gives the bits of its cosf and sinf (checked for every float in
+// [0, 7), the angles Box-Muller makes) and shares their argument reduction.
+void swiftgan_sincos(float angle, float *sine, float *cosine) { sincosf(angle, sine, cosine); }

@@ -35,4 +35,7 @@ void swiftgan_logistic(const float *x, float *y, long count);
 /// per-channel sums of a Linear layer's `(N, C)` output gradient (its bias gradient).
 void swiftgan_add_rows(const float *x, double *totals, long rows, long stride, long columns);
 
+/// sin and cos of `angle` from one libm call, the same bits as sinf and cosf.
+void swiftgan_sincos(float angle, float *sine, float *cosine);
+
 #endif

@@ -41,10 +41,9 @@ public struct SampleRandom {
     {
         // Normals i and i + 1 from the words (a, b); the last of an odd count drops its sine.
         func pair(_ a: UInt32, _ b: UInt32, at i: Int) {
-            let radius = (-2 * Foundation.log(Philox.openUnit(a))).squareRoot()
-            let angle = 2 * Float.pi * Philox.unit(b)
-            target[i] = radius * Foundation.cos(angle)
-            if i + 1 < count { target[i + 1] = radius * Foundation.sin(angle) }
+            let normals = Philox.normalPair(a, b)
+            target[i] = normals.cosine
+            if i + 1 < count { target[i + 1] = normals.sine }
         }
         var i = 0, block = 0
         while i < count {

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Philox 4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011): a counter-based
@@ -27,6 +28,15 @@ public enum Philox {
 
     /// A uniform float in (0, 1], for logarithms.
     @inlinable public static func openUnit(_ word: UInt32) -> Float { Float((word >> 8) + 1) * 0x1p-24 }
+
+    /// Two independent standard normals from two words (Box–Muller): r·cos θ and r·sin θ, with
+    /// r = √(−2 ln u₁), u₁ = `openUnit(a)`, and θ = 2π·`unit(b)`.
+    @inlinable public static func normalPair(_ a: UInt32, _ b: UInt32) -> (cosine: Float, sine: Float) {
+        let radius = (-2 * Foundation.log(openUnit(a))).squareRoot()
+        var (sine, cosine): (Float, Float) = (0, 0)
+        swiftgan_sincos(2 * Float.pi * unit(b), &sine, &cosine)
+        return (radius * cosine, radius * sine)
+    }
 }
 
 /// A stream of random numbers: Philox blocks at consecutive counters under one key (seed, stream).
