@@ -103,6 +103,7 @@ void swiftgan_add_rows(const float *restrict x, double *restrict totals, long ro
     }
 }
 
-// Not vectorised: libm's scalar sincosf, which gives the bits of its cosf and sinf (checked for every float in
-// [0, 7), the angles Box-Muller makes) and shares their argument reduction.
+// Here because Swift's Glibc module does not export sincosf (a GNU extension). Not vectorised: libm's scalar
+// sincosf, which gives the bits of its cosf and sinf (checked for every float in [0, 7), the angles
+// Box-Muller makes) and does their argument reduction once.
 void swiftgan_sincos(float angle, float *sine, float *cosine) { sincosf(angle, sine, cosine); }

@@ -59,23 +59,24 @@ struct Bench: ParsableCommand {
         let step = timer.slowest.reduce(0, +) / n
         let allreduce = timer.allreduce.reduce(0, +) / n, syncBN = timer.syncBatchNorm.reduce(0, +) / n
         let dataWait = timer.dataWait.reduce(0, +) / n
-        var fields: [(String, String)] = [
-            ("config", "\"\(config.name)\""), ("device", "\"\(config.runtime.device)\""),
-            ("world_size", "\(communicator.size)"), ("threads", "\(ComputeThreads.count)"),
-            ("global_batch", "\(config.training.batchSize)"),
-            ("per_rank_batch", "\(trainer.localBatchSize)"), ("steps", "\(timer.slowest.count)"),
-            ("overlap", "\(!options.noOverlap)"), ("reproducible", "\(config.training.reproducible)"),
-            ("images_per_second", format(Double(config.training.batchSize) / step)),
-            ("ms_per_step", format(step * 1e3)), ("compute_ms", format((step - allreduce - syncBN) * 1e3)),
-            ("allreduce_wait_ms", format(allreduce * 1e3)), ("syncbn_ms", format(syncBN * 1e3)),
-            ("allreduce_share", String(format: "%.4f", allreduce / step)),
-            ("data_wait_ms", String(format: "%.3f", dataWait * 1e3)), ("peak_memory_mb", format(peak)),
-        ]
-        if config.runtime.device == .cpu {
-            // The speed and the cut of every GEMM depend on OpenBLAS's kernels (Launch/openblas-coretype).
-            fields.insert(("blas_kernels", "\"\(GemmCut.kernels)\""), at: 4)
-            fields.insert(("gemm_cut", "\"\(GemmCut.current)\""), at: 5)
-        }
+        // On the CPU the speed and the cut of every GEMM depend on OpenBLAS's kernels (Launch/openblas-coretype).
+        let blas: [(String, String)] =
+            config.runtime.device == .cpu
+            ? [("blas_kernels", "\"\(GemmCut.kernels)\""), ("gemm_cut", "\"\(GemmCut.current)\"")] : []
+        var fields: [(String, String)] =
+            [
+                ("config", "\"\(config.name)\""), ("device", "\"\(config.runtime.device)\""),
+                ("world_size", "\(communicator.size)"), ("threads", "\(ComputeThreads.count)"),
+            ] + blas + [
+                ("global_batch", "\(config.training.batchSize)"),
+                ("per_rank_batch", "\(trainer.localBatchSize)"), ("steps", "\(timer.slowest.count)"),
+                ("overlap", "\(!options.noOverlap)"), ("reproducible", "\(config.training.reproducible)"),
+                ("images_per_second", format(Double(config.training.batchSize) / step)),
+                ("ms_per_step", format(step * 1e3)), ("compute_ms", format((step - allreduce - syncBN) * 1e3)),
+                ("allreduce_wait_ms", format(allreduce * 1e3)), ("syncbn_ms", format(syncBN * 1e3)),
+                ("allreduce_share", String(format: "%.4f", allreduce / step)),
+                ("data_wait_ms", String(format: "%.3f", dataWait * 1e3)), ("peak_memory_mb", format(peak)),
+            ]
         if timeline {
             Console.error(RankTimeline.table(ranks))
             fields.append(("timeline", "[" + ranks.map(\.json).joined(separator: ", ") + "]"))

@@ -19,11 +19,10 @@ extension Kernels {
         let units = extent / 16  // blocks of 16 columns or rows at least: the micro-kernels' width
         let blocks = GemmCut.current.blocks(
             units: units, multiplyAddsPerUnit: 16 * k * (alongColumns ? m : n), threads: ComputeThreads.count)
-        let threads = Swift.min(ComputeThreads.count, blocks)
         // One thread computing several column blocks zeroes C with one memset and adds into it with beta 1: the
         // same bits, as OpenBLAS's kernels always add into C, where OpenBLAS would zero each strided block
         // value by value (`sgemm_beta`, 4% of a `dcgan28` step under `byShape`; 1.01-1.02x).
-        let zeroFirst = beta == 0 && threads == 1 && blocks > 1 && alongColumns
+        let zeroFirst = beta == 0 && ComputeThreads.count == 1 && blocks > 1 && alongColumns
         if zeroFirst { c.update(repeating: 0, count: m * n) }
         func compute(_ block: Int) {
             let first = units * block / blocks * 16
@@ -38,10 +37,8 @@ extension Kernels {
                     b, ldb, beta, c + first * n, n)
             }
         }
-        guard threads > 1 else { return (0..<blocks).forEach(compute) }
-        runPieces(threads) { piece in
-            for block in (blocks * piece / threads)..<(blocks * (piece + 1) / threads) { compute(block) }
-        }
+        // The threads share the blocks in contiguous runs; one thread computes them all in turn.
+        parallel(blocks, grain: 1) { run in run.forEach(compute) }
     }
 
     @inlinable static func sgemm(

@@ -4,8 +4,9 @@ import CBLAS
 /// never changes the bits.
 ///
 /// Each block of columns (or rows) is one SGEMM call. Whether a block comes out as the same bits as the same
-/// values of the whole product depends on the BLAS kernels. OpenBLAS's AVX-512 (SkylakeX) kernels give the
-/// same bits for blocks of at least 2 M multiply-adds. Its AVX2 (Haswell, Zen) kernels do not, at any block
+/// values of the whole product depends on the BLAS kernels. OpenBLAS's AVX-512 kernels (SkylakeX, Cooperlake)
+/// gave the same bits for blocks of at least 2 M multiply-adds in every check. Its AVX2 (Haswell, Zen) kernels
+/// do not, at any block
 /// alignment tried (16 to 384 columns): values inside a block differ, not only at its edges
 /// (Benchmarks/RESULTS.md, "Per-core speed").
 public enum GemmCut: Equatable, Sendable {
