@@ -1,7 +1,7 @@
-#define _GNU_SOURCE  // sincosf
 #include "CKernels.h"
 
 #include <math.h>
+#include <stdint.h>
 
 // As Swift computes: a·b + c stays a multiply and an add.
 #pragma clang fp contract(off)
@@ -103,7 +103,75 @@ void swiftgan_add_rows(const float *restrict x, double *restrict totals, long ro
     }
 }
 
-// Here because Swift's Glibc module does not export sincosf (a GNU extension). Not vectorised: libm's scalar
-// sincosf, which gives the bits of its cosf and sinf (checked for every float in [0, 7), the angles
-// Box-Muller makes) and does their argument reduction once.
-void swiftgan_sincos(float angle, float *sine, float *cosine) { sincosf(angle, sine, cosine); }
+
+// Philox 4x32-10 on sixteen consecutive blocks at once, lane l at counter (first + l, c1, c2, c3): the rounds
+// of Philox.block in Swift, written lane by lane so that the compiler makes them sixteen-wide (vpmuludq gives
+// the 64-bit products). Integer arithmetic, so every width gives the same words.
+static inline __attribute__((always_inline)) void philox_sixteen(uint32_t key0, uint32_t key1, uint32_t first,
+                                                                 uint32_t c1, uint32_t c2, uint32_t c3,
+                                                                 uint32_t words[4][16]) {
+    uint32_t x0[16], x1[16], x2[16], x3[16];
+    for (int l = 0; l < 16; l++) x0[l] = first + (uint32_t)l, x1[l] = c1, x2[l] = c2, x3[l] = c3;
+    for (int round = 0; round < 10; round++) {
+        for (int l = 0; l < 16; l++) {
+            uint64_t p0 = (uint64_t)0xD2511F53u * x0[l], p1 = (uint64_t)0xCD9E8D57u * x2[l];
+            uint32_t y0 = (uint32_t)(p1 >> 32) ^ x1[l] ^ key0, y2 = (uint32_t)(p0 >> 32) ^ x3[l] ^ key1;
+            x0[l] = y0, x1[l] = (uint32_t)p1, x2[l] = y2, x3[l] = (uint32_t)p0;
+        }
+        key0 += 0x9E3779B9u, key1 += 0xBB67AE85u;
+    }
+    for (int l = 0; l < 16; l++) words[0][l] = x0[l], words[1][l] = x1[l], words[2][l] = x2[l], words[3][l] = x3[l];
+}
+
+// ln u for u = k·2⁻²⁴, k in [1, 2²⁴]: k = 2ᵉ·m with m in [√½, √2), ln m = 2·atanh s with s = (m − 1)/(m + 1)
+// (|s| ≤ 0.172, so the series to s⁹ leaves under 1e-8 relative), plus (e − 24)·ln 2 in two parts. No libm call,
+// so the loop below vectorises.
+static inline float log_of_units(uint32_t k) {
+    float x = (float)k;  // exact: k ≤ 2²⁴
+    uint32_t bits = __builtin_bit_cast(uint32_t, x);
+    int e = (int)(bits >> 23) - 127;
+    float m = __builtin_bit_cast(float, (bits & 0x007fffffu) | 0x3f800000u);  // [1, 2)
+    int above = m > 1.41421356f;
+    m = above ? m * 0.5f : m;
+    e += above;
+    float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+    float series = 1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9))));
+    float n = (float)(e - 24);
+    return n * 0.693145751953125f + (n * 1.428606765330187e-06f + 2.0f * s * series);
+}
+
+// cos and sin of 2π·j·2⁻²⁴ for j in [0, 2²⁴): j = q·2²² + r with |r| ≤ 2²¹, so x = 2π·r·2⁻²⁴ lies in [−π/4, π/4],
+// where Taylor polynomials to x⁹ and x¹⁰ leave under 1e-8; the quarter turn q swaps and negates them.
+static inline void turn(uint32_t j, float *cosine, float *sine) {
+    uint32_t q = (j + (1u << 21)) >> 22;
+    float x = (float)((int32_t)j - (int32_t)(q << 22)) * 3.74507028e-07f;  // 2π·2⁻²⁴
+    float x2 = x * x;
+    float s = x * (1.0f + x2 * (-1.0f / 6 + x2 * (1.0f / 120 + x2 * (-1.0f / 5040 + x2 * (1.0f / 362880)))));
+    float c = 1.0f + x2 * (-0.5f + x2 * (1.0f / 24 + x2 * (-1.0f / 720 + x2 * (1.0f / 40320 + x2 * (-1.0f / 3628800)))));
+    // Quarter turns 1 and 3 swap the two; cos is negative in turns 1 and 2, sin in 2 and 3 (bit 31 flipped).
+    float swapped_cos = (q & 1) ? s : c, swapped_sin = (q & 1) ? c : s;
+    *cosine = __builtin_bit_cast(float, __builtin_bit_cast(uint32_t, swapped_cos) ^ (((q + 1) & 2) << 30));
+    *sine = __builtin_bit_cast(float, __builtin_bit_cast(uint32_t, swapped_sin) ^ ((q & 2) << 30));
+}
+
+// Box–Muller on sixteen blocks' 32 word pairs at once: r = √(−2 ln u₁) with u₁ = ((a >> 8) + 1)·2⁻²⁴ in (0, 1],
+// θ = 2π·(b >> 8)·2⁻²⁴ in [0, 2π).
+SWIFTGAN_WIDEST
+void swiftgan_philox_normals(uint32_t key0, uint32_t key1, uint32_t c1, uint32_t c2, uint32_t c3, long count,
+                             float *target) {
+    uint32_t words[4][16];
+    float values[4][16];  // values[i][l]: normal i of block l
+    for (long first = 0; 4 * first < count; first += 16) {
+        philox_sixteen(key0, key1, (uint32_t)first, c1, c2, c3, words);
+        for (int pair = 0; pair < 2; pair++) {
+            for (int l = 0; l < 16; l++) {
+                float radius = __builtin_elementwise_sqrt(-2.0f * log_of_units((words[2 * pair][l] >> 8) + 1));
+                float c, s;
+                turn(words[2 * pair + 1][l] >> 8, &c, &s);
+                values[2 * pair][l] = radius * c, values[2 * pair + 1][l] = radius * s;
+            }
+        }
+        long end = count - 4 * first < 64 ? count - 4 * first : 64;
+        for (long i = 0; i < end; i++) target[4 * first + i] = values[i % 4][i / 4];
+    }
+}

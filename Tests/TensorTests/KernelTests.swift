@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 import TestSupport
 import XCTest
@@ -13,6 +14,44 @@ final class KernelTests: XCTestCase {
         let pi = Philox.block(
             key: (0xa409_3822, 0x299f_31d0), counter: (0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344))
         XCTAssertEqual([pi.0, pi.1, pi.2, pi.3], [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1])
+    }
+
+    /// `Philox.normals` is Box–Muller on the words of `Philox.block`, block by block: each value within a few
+    /// Float roundings of r·cos θ or r·sin θ computed in Double from those words, for keys and counters with
+    /// their high bits set; and a count that ends inside a block or a group of sixteen writes that many values
+    /// and no more, each the bits of the longer draw's.
+    func testPhiloxNormalsAreBoxMullerOnTheBlocksWords() {
+        let cases: [((UInt32, UInt32), (UInt32, UInt32, UInt32))] = [
+            ((0, 0), (0, 0, 1)), ((0xdead_beef, 0x8000_0001), (0xffff_fffe, 7, 0x8000_0000)),
+        ]
+        for (key, counter) in cases {
+            let longest = 4096
+            var drawn = [Float](repeating: 0, count: longest)
+            drawn.withUnsafeMutableBufferPointer {
+                Philox.normals(key: key, counter: counter, count: longest, into: $0.baseAddress!)
+            }
+            var worst = 0.0
+            for block in 0..<longest / 4 {
+                let w = Philox.block(key: key, counter: (UInt32(block), counter.0, counter.1, counter.2))
+                for (pair, (a, b)) in [(w.0, w.1), (w.2, w.3)].enumerated() {
+                    let radius = (-2 * Foundation.log(Double((a >> 8) + 1) * 0x1p-24)).squareRoot()
+                    let angle = 2 * Double.pi * Double(b >> 8) * 0x1p-24
+                    let i = 4 * block + 2 * pair
+                    for (value, exact) in [(drawn[i], radius * cos(angle)), (drawn[i + 1], radius * sin(angle))] {
+                        worst = max(worst, abs(Double(value) - exact) / (radius + 1))
+                    }
+                }
+            }
+            XCTAssertLessThan(worst, 1.5e-7, "largest error relative to r + 1")
+            for count in [1, 2, 3, 4, 5, 63, 64, 65, 100, 257] {
+                var short = [Float](repeating: -99, count: count + 1)  // a guard value past the end
+                short.withUnsafeMutableBufferPointer {
+                    Philox.normals(key: key, counter: counter, count: count, into: $0.baseAddress!)
+                }
+                XCTAssertEqual(short.prefix(count).map(\.bitPattern), drawn.prefix(count).map(\.bitPattern))
+                XCTAssertEqual(short[count], -99, "count \(count)")
+            }
+        }
     }
 
     func testRandomDistributionsHaveTheRightMoments() {

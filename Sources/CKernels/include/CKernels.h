@@ -3,12 +3,14 @@
 //   value) keeps a call to libm's sqrtf for negative inputs (errno), a branch that stops vectorisation.
 //   Clang's `__builtin_elementwise_sqrt` has no such path;
 // - loops bound by arithmetic rather than memory (the optimisers' divisions and square roots, tanh's and the
-//   logistic's polynomials, sums in double), which Swift runs two or four lanes wide. Here each is also
+//   logistic's polynomials, sums in double, Philox and Box–Muller for the noise), which Swift runs two or four lanes wide. Here each is also
 //   built for AVX2 and AVX-512 and picked at load time (kernels.c).
 // Each value sees the operations of the Swift code it replaces, in the same order, with no contraction
 // into fused multiply-adds, so results do not depend on where a loop is cut.
 #ifndef SWIFTGAN_CKERNELS_H
 #define SWIFTGAN_CKERNELS_H
+
+#include <stdint.h>
 
 /// PyTorch's Adam on `count` parameters in place: g' = g + decay·p, m += (1 − β₁)(g' − m),
 /// v = β₂v + (1 − β₂)g'², p −= stepSize · m / (√v / correction2Root + ε).
@@ -35,7 +37,11 @@ void swiftgan_logistic(const float *x, float *y, long count);
 /// per-channel sums of a Linear layer's `(N, C)` output gradient (its bias gradient).
 void swiftgan_add_rows(const float *x, double *totals, long rows, long stride, long columns);
 
-/// sin and cos of `angle` from one libm call, the same bits as sinf and cosf.
-void swiftgan_sincos(float angle, float *sine, float *cosine);
+/// `count` standard normals from Philox 4x32-10 blocks 0, 1, 2, ... at counters (block, c1, c2, c3) under
+/// (key0, key1): block b's words (w₀, w₁, w₂, w₃) give normals 4b to 4b + 3 by Box–Muller on (w₀, w₁) and
+/// (w₂, w₃), cosine first (Philox.normals says how). The words are Philox.block's; the logarithm, sine and
+/// cosine are polynomials here, so that the loop vectorises.
+void swiftgan_philox_normals(uint32_t key0, uint32_t key1, uint32_t c1, uint32_t c2, uint32_t c3, long count,
+                             float *target);
 
 #endif

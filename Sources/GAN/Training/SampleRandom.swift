@@ -36,23 +36,13 @@ public struct SampleRandom {
             ))
     }
 
-    /// `count` standard normals for one sample, written to `target` (Box–Muller, two normals per pair of words).
+    /// `count` standard normals for one sample, written to `target` (Box–Muller on the words of blocks 0, 1, ...).
     public func normals(_ stream: Stream, step: Int, sample: Int, count: Int, into target: UnsafeMutablePointer<Float>)
     {
-        // Normals i and i + 1 from the words (a, b); the last of an odd count drops its sine.
-        func pair(_ a: UInt32, _ b: UInt32, at i: Int) {
-            let normals = Philox.normalPair(a, b)
-            target[i] = normals.cosine
-            if i + 1 < count { target[i + 1] = normals.sine }
-        }
-        var i = 0, block = 0
-        while i < count {
-            let w = words(stream, step: step, sample: sample, block: block)
-            pair(w.0, w.1, at: i)
-            if i + 2 < count { pair(w.2, w.3, at: i + 2) }
-            i += 4
-            block += 1
-        }
+        Philox.normals(
+            key: key,
+            counter: (UInt32(truncatingIfNeeded: sample), UInt32(truncatingIfNeeded: step), stream.rawValue),
+            count: count, into: target)
     }
 
     /// Noise `(samples.count, size)` for the given global sample indices.

@@ -29,13 +29,18 @@ public enum Philox {
     /// A uniform float in (0, 1], for logarithms.
     @inlinable public static func openUnit(_ word: UInt32) -> Float { Float((word >> 8) + 1) * 0x1p-24 }
 
-    /// Two independent standard normals from two words (Box–Muller): r·cos θ and r·sin θ, with
-    /// r = √(−2 ln u₁), u₁ = `openUnit(a)`, and θ = 2π·`unit(b)`.
-    @inlinable public static func normalPair(_ a: UInt32, _ b: UInt32) -> (cosine: Float, sine: Float) {
-        let radius = (-2 * Foundation.log(openUnit(a))).squareRoot()
-        var (sine, cosine): (Float, Float) = (0, 0)
-        swiftgan_sincos(2 * Float.pi * unit(b), &sine, &cosine)
-        return (radius * cosine, radius * sine)
+    /// `count` standard normals from blocks 0, 1, 2, ... at counters (block, c₁, c₂, c₃) under `key`: block b's
+    /// words (w₀, w₁, w₂, w₃) give normals 4b to 4b + 3 by Box–Muller on the pairs (w₀, w₁) and (w₂, w₃),
+    /// r·cos θ then r·sin θ, with r = √(−2 ln u), u = `openUnit(w₀)`, and θ = 2π·`unit(w₁)`.
+    ///
+    /// Computed sixteen blocks at a time in C (`swiftgan_philox_normals`), with its own logarithm, sine and
+    /// cosine: over every word (checked exhaustively), r within 1.6e-7 relative and cos θ, sin θ within 1e-7 of
+    /// the exact values, closer than libm's logf and sincosf on the float angle, whose scalar calls were 2.5%
+    /// of an `mlp-gan` step.
+    public static func normals(
+        key: (UInt32, UInt32), counter: (UInt32, UInt32, UInt32), count: Int, into target: UnsafeMutablePointer<Float>
+    ) {
+        swiftgan_philox_normals(key.0, key.1, counter.0, counter.1, counter.2, count, target)
     }
 }
 
