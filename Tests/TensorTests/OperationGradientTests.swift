@@ -48,6 +48,15 @@ final class OperationGradientTests: XCTestCase {
         }
     }
 
+    /// x·Wᵀ + b with the bias as the GEMM's start: its gradients, and its value against matmul then the bias.
+    func testLinear() throws {
+        let (x, w, b) = (leaf([3, 4]), leaf([5, 4]), leaf([5]))
+        try GradientCheck.check([x, w, b], "linear") { try linear($0[0], $0[1], bias: $0[2]) }
+        let separate = try addChannels(matmul(x, w, transposeB: true), b)
+        assertClose(try linear(x, w, bias: b).scalars, separate.scalars, "linear against matmul + bias")
+        XCTAssertThrowsError(try linear(x, w, bias: leaf([4]))) { XCTAssertTrue("\($0)".contains("linear")) }
+    }
+
     func testChannelOperations() throws {
         for shape in [[3, 4], [2, 3, 2, 2]] {
             let x = leaf(shape), v = leaf([shape[1]])

@@ -25,8 +25,12 @@ final class SecondOrderTests: XCTestCase {
         for (name, activation) in [
             ("tanh", { (t: Tensor) in t.tanh() }), ("sigmoid", { $0.sigmoid() }), ("pow", { $0.pow(2) }),
         ] {
+            // `linear` as the Linear layer runs it, and as reproducible mode does (matmul, then the bias).
             try GradientCheck.check(
-                [x, w, b], "∂²(linear → \(name))",
+                [x, w, b], "∂²(linear → \(name))", inputGradient { v in activation(try linear(v[0], v[1], bias: v[2])) }
+            )
+            try GradientCheck.check(
+                [x, w, b], "∂²(matmul + bias → \(name))",
                 inputGradient { v in
                     activation(try addChannels(matmul(v[0], v[1], transposeB: true), v[2]))
                 })

@@ -107,6 +107,7 @@ public enum DeviceSelfTest {
         Case(name: "matmul transposed", shapes: [[7, 5], [3, 7]]) {
             try matmul($0[0], $0[1], transposeA: true, transposeB: true)
         },
+        Case(name: "linear", shapes: [[5, 7], [3, 7], [3]]) { try linear($0[0], $0[1], bias: $0[2]) },
         Case(name: "add channels", shapes: [[2, 3, 4, 4], [3]]) { try addChannels($0[0], $0[1]) },
         Case(name: "multiply channels", shapes: [[2, 3, 4, 4], [3]]) { try multiplyChannels($0[0], $0[1]) },
         Case(name: "sum channels", shapes: [[2, 3, 4, 4]]) { try sumChannels($0[0]) },

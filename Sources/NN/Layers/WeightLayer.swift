@@ -59,7 +59,8 @@ public final class Linear: WeightLayer {
                 operation: "Linear(\(inFeatures), \(outFeatures))",
                 detail: "expected input (N, \(inFeatures)), got \(describe(x.shape))")
         }
-        return try addingBias(matmul(x, effectiveWeight(), transposeB: true))
+        guard let bias else { return try matmul(x, effectiveWeight(), transposeB: true) }
+        return try linear(x, effectiveWeight(), bias: bias.value)
     }
 }
 

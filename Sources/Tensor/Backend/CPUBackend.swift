@@ -141,6 +141,13 @@ public final class CPUBackend: Backend {
 
     public func expandChannels(_ v: Tensor, layout: ChannelLayout, into y: Tensor) {
         let (yp, vp, s) = (y.pointer, v.pointer, layout.spatial)
+        if s == 1 {  // rows (N, C), a Linear's bias as its GEMM's start: a row copied whole, not value by value
+            let channels = layout.channels
+            Kernels.parallel(layout.batch, grain: Swift.max(1, 32_768 / Swift.max(channels, 1))) { rows in
+                for n in rows { (yp + n * channels).update(from: vp, count: channels) }
+            }
+            return
+        }
         layout.forEachRunSplittingBatch { c, start in (yp + start).update(repeating: vp[c], count: s) }
     }
 

@@ -125,6 +125,11 @@ enum Derivatives {
         }
     }
 
+    /// `linear`'s x·Wᵀ + b: the matmul's gradients for x and W, the bias's summed over rows.
+    static let ofLinear: BackwardRule = { g, node in
+        try ofMatmul(transposeA: false, transposeB: true)(g, node) + [node.needs(2) ? try sumChannels(g) : nil]
+    }
+
     // MARK: - Per-channel operations
 
     static let ofAddChannels: BackwardRule = { g, node in [g, node.needs(1) ? try sumChannels(g) : nil] }

@@ -35,6 +35,29 @@ func matmul(
         rule: Derivatives.ofMatmul(transposeA: transposeA, transposeB: transposeB))
 }
 
+/// x·Wᵀ + b, a Linear layer: x `(N, in)`, w `(out, in)`, b `(out)`, result `(N, out)`. The GEMM starts from b in
+/// every row and adds the product to it (beta 1), as PyTorch's addmm does, so the bias needs no pass of its
+/// own. Reproducible mode computes the product by chunks and adds the bias after it.
+public func linear(_ x: Tensor, _ w: Tensor, bias: Tensor) throws -> Tensor {
+    guard x.reproducibleBatch == nil, w.reproducibleBatch == nil else {
+        return try addChannels(matmul(x, w, transposeB: true), bias)
+    }
+    try Check.rank("linear", x, [2], "a matrix")
+    try Check.rank("linear", w, [2], "a matrix")
+    let (m, k, n) = (x.shape[0], x.shape[1], w.shape[0])
+    guard w.shape[1] == k, bias.shape == [n] else {
+        throw TensorError.shapeMismatch(
+            operation: "linear",
+            detail: "input \(describe(x.shape)), weight \(describe(w.shape)), bias \(describe(bias.shape))")
+    }
+    try Check.sameDevice("linear", x, w)
+    try Check.sameDevice("linear", x, bias)
+    let y = x.sibling([m, n])
+    x.backend.expandChannels(bias, layout: ChannelLayout(batch: m, channels: n, spatial: 1), into: y)
+    x.backend.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1, x, w, beta: 1, y)
+    return Tensor.record(y, operation: "linear", inputs: [x, w, bias], rule: Derivatives.ofLinear)
+}
+
 /// Reproducible mode's matmul. Samples are either the rows of the result (a Linear layer's output and input
 /// gradient: a holds them, b does not), computed one chunk of rows at a time, or the axis summed over (its
 /// weight gradient: both hold them), summed per chunk along the tree. Other layouts are refused rather than
