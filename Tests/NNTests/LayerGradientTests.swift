@@ -19,6 +19,34 @@ final class LayerGradientTests: XCTestCase {
         try GradientCheck.check([x] + parameters, name, file: file, line: line) { _ in try layer(x) }
     }
 
+    /// Sequential's one-pass BatchNorm and activation gives the values and running statistics of the two
+    /// layers called one after the other, in training and in evaluation.
+    func testSequentialRunsBatchNormAndItsActivationAsTheTwoLayers() throws {
+        let x = input([4, 3, 2, 2])
+        let (fusedNorm, plainNorm) = (BatchNorm2d(3), BatchNorm2d(3))
+        let fused = Sequential(fusedNorm, LeakyReLU(0.2))
+        for training in [true, false] {
+            fused.setTraining(training)
+            plainNorm.setTraining(training)
+            let expected = try LeakyReLU(0.2)(plainNorm(x))
+            XCTAssertEqual(try fused(x).scalars.map(\.bitPattern), expected.scalars.map(\.bitPattern))
+            XCTAssertEqual(fusedNorm.runningVariance.tensor.scalars, plainNorm.runningVariance.tensor.scalars)
+        }
+    }
+
+    /// Sequential runs a BatchNorm and the ReLU or LeakyReLU after it as one pass (inputs from their own
+    /// generator, so that the draws of `testLayers` stay as they were).
+    func testBatchNormAndItsActivationInSequential() throws {
+        let random = RandomGenerator(seed: 22)
+        func input(_ shape: [Int]) -> Tensor {
+            let t = Tensor(uninitialized: shape)
+            random.fillUniform(t, -1, 1)
+            return t.requiringGrad()
+        }
+        try check(Sequential(BatchNorm2d(2), ReLU()), input: input([3, 2, 2, 2]), "BatchNorm2d → ReLU train")
+        try check(Sequential(BatchNorm1d(3), LeakyReLU(0.2)), input: input([6, 3]), "BatchNorm1d → LeakyReLU train")
+    }
+
     func testLayers() throws {
         try check(Linear(4, 3, generator: random), input: input([5, 4]), "Linear")
         try check(

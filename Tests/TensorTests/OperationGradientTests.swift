@@ -122,6 +122,35 @@ final class OperationGradientTests: XCTestCase {
         }
     }
 
+    /// Batch norm with its activation in the same pass: the bits of batchNorm then leakyRelu, forward and
+    /// backward (the input's, γ's and β's gradients for one upstream gradient), for ReLU and a leaky slope.
+    func testBatchNormWithItsActivationIsBatchNormThenTheActivation() throws {
+        for shape in [[6, 3], [2, 3, 2, 3]] {
+            for slope: Float in [0, 0.2] {
+                let x = leaf(shape, -2...2), weight = leaf([3], 0.5...1.5), bias = leaf([3])
+                let upstream = leaf(shape)
+                func run(fused: Bool) throws -> [[UInt32]] {
+                    let y =
+                        fused
+                        ? try batchNorm(x, weight: weight, bias: bias, epsilon: 1e-5, activationSlope: slope).output
+                        : try batchNorm(x, weight: weight, bias: bias, epsilon: 1e-5).output.leakyRelu(slope: slope)
+                    let gradients = try grad(of: [y], withRespectTo: [x, weight, bias], seeds: [upstream])
+                    return ([y] + gradients).map { $0.scalars.map(\.bitPattern) }
+                }
+                XCTAssertEqual(try run(fused: true), try run(fused: false), "\(shape), slope \(slope)")
+                XCTAssertTrue(
+                    try run(fused: true)[0].contains { Float(bitPattern: $0) <= 0 }, "some values below the kink")
+                try GradientCheck.check([awayFromZero(shape), weight, bias], "batchNorm + leakyRelu \(slope)") {
+                    try batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5, activationSlope: slope).output
+                }
+            }
+        }
+        XCTAssertThrowsError(try batchNorm(leaf([4, 3]), weight: nil, bias: nil, epsilon: 1e-5, activationSlope: -0.1))
+        {
+            XCTAssertTrue("\($0)".contains("≥ 0"), "\($0)")
+        }
+    }
+
     func testCrossEntropyLosses() throws {
         let target = try Tensor([1, 0, 1, 0, 0.3, 1], shape: [6, 1])
         let p = leaf([6, 1], 0.1...0.9)

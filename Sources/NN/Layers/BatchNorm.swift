@@ -39,7 +39,11 @@ public class BatchNorm: Module {
         register(batchesTracked, as: "num_batches_tracked")
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor {
+    public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, thenLeakyReLU: nil) }
+
+    /// This layer followed by `leakyRelu(slope)` (0: ReLU), as `Sequential` runs a BatchNorm and the ReLU or
+    /// LeakyReLU after it: in training one pass over the batch for both (`batchNorm`'s `activationSlope`).
+    public func forward(_ x: Tensor, thenLeakyReLU slope: Float?) throws -> Tensor {
         guard ranks.contains(x.rank), x.shape[1] == features else {
             throw TensorError.shapeMismatch(
                 operation: "\(type(of: self))(\(features))",
@@ -47,14 +51,16 @@ public class BatchNorm: Module {
         }
         guard isTraining else {
             lastStatistics = nil  // an evaluation pass is not one a repeat could stand for
-            return try evaluationForward(x)
+            let y = try evaluationForward(x)
+            return slope.map { y.leakyRelu(slope: $0) } ?? y
         }
-        return try trainingForward(x)
+        return try trainingForward(x, activationSlope: slope)
     }
 
-    private func trainingForward(_ x: Tensor) throws -> Tensor {
+    private func trainingForward(_ x: Tensor, activationSlope: Float?) throws -> Tensor {
         let (y, statistics) = try batchNorm(
-            x, weight: weight?.value, bias: bias?.value, epsilon: epsilon, completeSums: reducer.map { $0.sum })
+            x, weight: weight?.value, bias: bias?.value, epsilon: epsilon, activationSlope: activationSlope,
+            completeSums: reducer.map { $0.sum })
         lastStatistics = (statistics.mean, statistics.unbiasedVariance)
         try updateRunningStatistics()
         return y

@@ -10,8 +10,28 @@ public final class Sequential: Module {
     public subscript(index: Int) -> Module { children[index].module }
     public var layers: [Module] { children.map(\.module) }
 
+    /// The layers in order. A BatchNorm followed by a ReLU or a LeakyReLU (slope ≥ 0) runs as one pass over
+    /// the batch (`BatchNorm.forward(_:thenLeakyReLU:)`), with the values and gradients of the two layers.
     public override func forward(_ x: Tensor) throws -> Tensor {
-        try children.reduce(x) { try $1.module.forward($0) }
+        let layers = self.layers
+        var (y, i) = (x, 0)
+        while i < layers.count {
+            if let norm = layers[i] as? BatchNorm, i + 1 < layers.count, let slope = Self.slope(of: layers[i + 1]) {
+                y = try norm.forward(y, thenLeakyReLU: slope)
+                i += 2
+            } else {
+                y = try layers[i].forward(y)
+                i += 1
+            }
+        }
+        return y
+    }
+
+    /// The slope of a ReLU (0) or of a LeakyReLU whose slope is ≥ 0; nil for any other layer.
+    private static func slope(of layer: Module) -> Float? {
+        if layer is ReLU { return 0 }
+        if let leaky = layer as? LeakyReLU, leaky.negativeSlope >= 0 { return leaky.negativeSlope }
+        return nil
     }
 }
 

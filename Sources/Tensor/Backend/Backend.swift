@@ -161,8 +161,10 @@ public protocol Backend: AnyObject {
 
     /// [Σx (C), Σx² (C)] per channel, in Double.
     func batchNormSums(_ x: Tensor, layout: ChannelLayout) -> [Double]
-    /// y = x · scale[c] + shift[c].
-    func batchNormApply(_ x: Tensor, scale: [Float], shift: [Float], layout: ChannelLayout, into y: Tensor)
+    /// y = x · scale[c] + shift[c], then, with an activation slope, leakyRelu(y, slope) (0: ReLU) in the same
+    /// pass: batch norm and the activation after it read and write the batch once instead of twice.
+    func batchNormApply(
+        _ x: Tensor, scale: [Float], shift: [Float], activationSlope: Float?, layout: ChannelLayout, into y: Tensor)
     /// [Σdy (C), Σdy·(x − mean) (C)] per channel, in Double.
     func batchNormGradientSums(_ dy: Tensor, _ x: Tensor, mean: [Float], layout: ChannelLayout) -> [Double]
     /// dx = scale[c] · (dy − meanDy[c] − x̂ · meanDyXhat[c]), x̂ = (x − mean[c]) · inverseStd[c].

@@ -239,16 +239,29 @@ public final class CPUBackend: Backend {
         return sums
     }
 
-    public func batchNormApply(_ x: Tensor, scale: [Float], shift: [Float], layout: ChannelLayout, into y: Tensor) {
+    public func batchNormApply(
+        _ x: Tensor, scale: [Float], shift: [Float], activationSlope: Float?, layout: ChannelLayout, into y: Tensor
+    ) {
+        guard let slope = activationSlope else {
+            return batchNormApply(x, scale: scale, shift: shift, layout: layout, into: y) { $0 }
+        }
+        // The activation as `unary(.leakyRelu)` computes it, on the normalised value: the same bits.
+        batchNormApply(x, scale: scale, shift: shift, layout: layout, into: y) { $0 > 0 ? $0 : slope * $0 }
+    }
+
+    @inline(__always) private func batchNormApply(
+        _ x: Tensor, scale: [Float], shift: [Float], layout: ChannelLayout, into y: Tensor,
+        then activation: (Float) -> Float
+    ) {
         let (xp, yp, s) = (x.pointer, y.pointer, layout.spatial)
         guard s > 1 else {
             return layout.forEachRowInParallel { piece, row in
-                for c in piece { yp[row + c] = xp[row + c] * scale[c] + shift[c] }
+                for c in piece { yp[row + c] = activation(xp[row + c] * scale[c] + shift[c]) }
             }
         }
         layout.forEachRunSplittingBatch { c, start in
             let (a, b) = (scale[c], shift[c])
-            for i in start..<(start + s) { yp[i] = xp[i] * a + b }
+            for i in start..<(start + s) { yp[i] = activation(xp[i] * a + b) }
         }
     }
 

@@ -229,8 +229,10 @@ enum Derivatives {
     /// dγ = Σ dy·x̂ and dβ = Σ dy over this replica's batch (they are averaged with the other gradients), or
     /// in reproducible mode over every replica's (like every gradient there).
     static func ofBatchNorm(_ saved: BatchNormSaved) -> BackwardRule {
-        { g, node in
+        { upstream, node in
             guard !GradientMode.isEnabled else { throw TensorError.noSecondDerivative(operation: "batchNorm") }
+            // Through the activation first: its output is positive exactly where its input was (slope ≥ 0).
+            let g = saved.activation.map { leakyReluGradient(upstream, input: $0.output, slope: $0.slope) } ?? upstream
             let x = node.inputs[0]
             let layout = try ChannelLayout("batchNorm", x.shape)
             let channels = layout.channels

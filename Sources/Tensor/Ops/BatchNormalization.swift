@@ -23,11 +23,20 @@ public struct BatchStatistics {
 /// Batch normalisation in training mode: y = γ · (x − μ) / √(σ² + ε) + β per channel, with μ and σ² from
 /// this batch — the whole batch's when `completeSums` combines this shard's sums with the other replicas'.
 /// Gradients are first-order only: asking for a second derivative through it throws.
-/// - Parameters: x `(N, C)` or `(N, C, H, W)`; weight γ and bias β `(C)`, or nil for no affine transform.
+/// - Parameters:
+///   - x: `(N, C)` or `(N, C, H, W)`; weight γ and bias β `(C)`, or nil for no affine transform.
+///   - activationSlope: when given, the output is `leakyRelu(y, slope)` (0: ReLU), computed in the same pass
+///     over the batch, with the bits of the two operations one after the other. The slope must be ≥ 0, so
+///     that the output's sign tells backward where the activation passed its input.
 public func batchNorm(
-    _ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float, completeSums: ChannelSumCompletion? = nil
+    _ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float, activationSlope: Float? = nil,
+    completeSums: ChannelSumCompletion? = nil
 ) throws -> (output: Tensor, statistics: BatchStatistics) {
     let layout = try ChannelLayout("batchNorm", x.shape)
+    if let slope = activationSlope, !(slope >= 0 && slope.isFinite) {
+        throw TensorError.invalidArgument(
+            operation: "batchNorm", detail: "an activation slope after batch norm must be ≥ 0, got \(slope)")
+    }
     for parameter in [weight, bias].compactMap({ $0 }) where parameter.shape != [layout.channels] {
         throw TensorError.shapeMismatch(
             operation: "batchNorm",
@@ -62,11 +71,16 @@ public func batchNorm(
     let scale = (0..<channels).map { inverseStd[$0] * (gamma?[$0] ?? 1) }
     let shift = (0..<channels).map { (beta?[$0] ?? 0) - Float(mean[$0]) * scale[$0] }
     let y = x.sibling(x.shape)
-    x.backend.batchNormApply(x, scale: scale, shift: shift, layout: layout, into: y)
+    x.backend.batchNormApply(x, scale: scale, shift: shift, activationSlope: activationSlope, layout: layout, into: y)
     let inputs = [x] + [weight, bias].compactMap { $0 }
+    // The output as a plain view of its storage (no tape node), so that the rule can read it without the
+    // node holding its own output.
+    let activation = activationSlope.map {
+        (slope: $0, output: Tensor(shape: y.shape, storage: y.storage, offset: y.offset))
+    }
     let saved = BatchNormSaved(
         mean: mean.map(Float.init), inverseStd: inverseStd, count: count, affine: weight != nil,
-        completeSums: completeSums, reproducible: reproducible)
+        activation: activation, completeSums: completeSums, reproducible: reproducible)
     Tensor.record(y, operation: "batchNorm", inputs: inputs, rule: Derivatives.ofBatchNorm(saved))
     return (y, BatchStatistics(mean: mean, variance: variance, count: count))
 }
@@ -77,6 +91,8 @@ struct BatchNormSaved {
     let inverseStd: [Float]
     let count: Int
     let affine: Bool
+    /// The activation applied in the same pass, and the output it produced.
+    let activation: (slope: Float, output: Tensor)?
     let completeSums: ChannelSumCompletion?
     /// Set when the forward pass summed over every rank's samples: backward's sums are global too.
     let reproducible: ReproducibleBatch?

@@ -446,11 +446,15 @@ final class CUDABackend: Backend {
         }
     }
 
-    func batchNormApply(_ x: Tensor, scale: [Float], shift: [Float], layout: ChannelLayout, into y: Tensor) {
+    func batchNormApply(
+        _ x: Tensor, scale: [Float], shift: [Float], activationSlope: Float?, layout: ChannelLayout, into y: Tensor
+    ) {
         let parameters = temporary(scale + shift)
         launch(
             .batchNormApply, count: x.count,
             [.tensor(x), .tensor(parameters), .tensor(y), .int(layout.channels), .int(layout.spatial), .int(x.count)])
+        // A second kernel in place (not fused here: the CPU's fusion saves a pass over host memory).
+        if let slope = activationSlope { unary(.leakyRelu(slope: slope), y, into: y) }
     }
 
     func batchNormGradientSums(_ dy: Tensor, _ x: Tensor, mean: [Float], layout: ChannelLayout) -> [Double] {
