@@ -103,6 +103,38 @@ final class OperationGradientTests: XCTestCase {
         }
     }
 
+    /// A convolution's bias added in the same pass (the layout copy, col2im, or after a GEMM-only product): its
+    /// gradients, and the bits of the convolution followed by addChannels, for the im2col and the GEMM-only
+    /// geometries of both directions.
+    func testConvolutionsWithTheirBias() throws {
+        func same(_ fused: Tensor, _ separate: Tensor, _ name: String) {
+            XCTAssertEqual(fused.scalars.map(\.bitPattern), separate.scalars.map(\.bitPattern), name)
+        }
+        for (x, w, s, p) in [
+            (leaf([2, 2, 6, 5]), leaf([3, 2, 3, 3]), 2, 1), (leaf([3, 2, 4, 4]), leaf([3, 2, 4, 4]), 1, 0),
+        ] {
+            let b = leaf([3])
+            try GradientCheck.check([x, w, b], "conv2d with bias \(x.shape)") {
+                try conv2d($0[0], $0[1], bias: $0[2], stride: s, padding: p)
+            }
+            same(
+                try conv2d(x, w, bias: b, stride: s, padding: p),
+                try addChannels(conv2d(x, w, stride: s, padding: p), b), "conv2d \(x.shape)")
+        }
+        for (x, s, p) in [(leaf([2, 3, 3, 3]), 2, 1), (leaf([3, 3, 1, 1]), 1, 0)] {
+            let (w, b) = (leaf([3, 2, 4, 4]), leaf([2]))
+            try GradientCheck.check([x, w, b], "convTranspose2d with bias \(x.shape)") {
+                try convTranspose2d($0[0], $0[1], bias: $0[2], stride: s, padding: p)
+            }
+            same(
+                try convTranspose2d(x, w, bias: b, stride: s, padding: p),
+                try addChannels(convTranspose2d(x, w, stride: s, padding: p), b), "convTranspose2d \(x.shape)")
+        }
+        XCTAssertThrowsError(try conv2d(leaf([1, 2, 4, 4]), leaf([3, 2, 3, 3]), bias: leaf([2]))) {
+            XCTAssertTrue("\($0)".contains("bias"), "\($0)")
+        }
+    }
+
     func testEmbeddingRows() throws {
         try GradientCheck.check([leaf([5, 3])], "gatherRows") { try gatherRows($0[0], indices: [4, 0, 4, 2]) }
         try GradientCheck.check([leaf([4, 3])], "scatterAddRows") {

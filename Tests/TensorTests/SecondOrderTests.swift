@@ -59,6 +59,13 @@ final class SecondOrderTests: XCTestCase {
             inputGradient { v in
                 try convTranspose2d(v[0], v[1], stride: 2, padding: 1).tanh()
             })
+        // With the bias each adds in the same pass, as the layers run them.
+        try GradientCheck.check(
+            [x, w, leaf([3])], "∂²(conv2d with bias → tanh)",
+            inputGradient { v in try conv2d(v[0], v[1], bias: v[2], stride: 2, padding: 1).tanh() })
+        try GradientCheck.check(
+            [leaf([2, 3, 3, 3]), wt, leaf([2])], "∂²(convTranspose2d with bias → tanh)",
+            inputGradient { v in try convTranspose2d(v[0], v[1], bias: v[2], stride: 2, padding: 1).tanh() })
     }
 
     func testThroughShapesAndReductions() throws {

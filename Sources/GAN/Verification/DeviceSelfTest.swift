@@ -120,9 +120,15 @@ public enum DeviceSelfTest {
         },
         Case(name: "concat", shapes: [[2, 3, 4], [2, 2, 4]]) { try concatChannels([$0[0], $0[1]]) },
         Case(name: "conv2d", shapes: [[2, 3, 9, 9], [4, 3, 4, 4]]) { try conv2d($0[0], $0[1], stride: 2, padding: 1) },
+        Case(name: "conv2d with bias", shapes: [[2, 3, 9, 9], [4, 3, 4, 4], [4]]) {
+            try conv2d($0[0], $0[1], bias: $0[2], stride: 2, padding: 1)
+        },
         Case(name: "conv2d covering its input", shapes: [[2, 3, 4, 4], [5, 3, 4, 4]]) { try conv2d($0[0], $0[1]) },
         Case(name: "conv transpose 2d", shapes: [[2, 4, 4, 4], [4, 3, 4, 4]]) {
             try convTranspose2d($0[0], $0[1], stride: 2, padding: 1)
+        },
+        Case(name: "conv transpose 2d with bias", shapes: [[2, 4, 4, 4], [4, 3, 4, 4], [3]]) {
+            try convTranspose2d($0[0], $0[1], bias: $0[2], stride: 2, padding: 1)
         },
         Case(name: "embedding", shapes: [[10, 6]]) { try gatherRows($0[0], indices: [3, 1, 3, 9]) },
         Case(name: "batch norm", shapes: [[6, 3, 4, 4], [3], [3]]) {

@@ -30,12 +30,6 @@ open class WeightLayer: Module {
         guard let spectralNormalization else { return weight.value }
         return try spectralNormalization.normalize(weight.value, training: isTraining)
     }
-
-    /// Adds the bias per output channel, when there is one.
-    func addingBias(_ y: Tensor) throws -> Tensor {
-        guard let bias else { return y }
-        return try addChannels(y, bias.value)
-    }
 }
 
 /// y = x·Wᵀ + b. Weight `(out, in)`, bias `(out)`; input `(N, in)`, output `(N, out)`.
@@ -81,7 +75,7 @@ public final class Conv2d: WeightLayer {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        try addingBias(conv2d(x, effectiveWeight(), stride: stride, padding: padding))
+        try conv2d(x, effectiveWeight(), bias: bias?.value, stride: stride, padding: padding)
     }
 }
 
@@ -103,6 +97,6 @@ public final class ConvTranspose2d: WeightLayer {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        try addingBias(convTranspose2d(x, effectiveWeight(), stride: stride, padding: padding))
+        try convTranspose2d(x, effectiveWeight(), bias: bias?.value, stride: stride, padding: padding)
     }
 }

@@ -147,10 +147,13 @@ public protocol Backend: AnyObject {
     func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, _ a: Tensor, _ b: Tensor, beta: Float,
         _ c: Tensor)
-    /// y = conv(x, w); `keepColumns` receives the unfolded input for the weight gradient, when given.
-    func convolution(_ x: Tensor, _ w: Tensor, geometry: ConvGeometry, into y: Tensor, keepColumns: Storage?)
-    /// dx = convᵀ(dy, w): conv's input gradient and ConvTranspose2d's forward pass.
-    func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry: ConvGeometry, into dx: Tensor)
+    /// y = conv(x, w) + bias per output channel (none when nil); `keepColumns` receives the unfolded input for
+    /// the weight gradient, when given.
+    func convolution(
+        _ x: Tensor, _ w: Tensor, bias: Tensor?, geometry: ConvGeometry, into y: Tensor, keepColumns: Storage?)
+    /// dx = convᵀ(dy, w) + bias per channel of dx (none when nil): conv's input gradient and ConvTranspose2d's
+    /// forward pass.
+    func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, bias: Tensor?, geometry: ConvGeometry, into dx: Tensor)
     /// dw from x (or the columns the forward pass kept) and dy.
     func convolutionWeightGradient(
         _ x: Tensor, _ dy: Tensor, geometry: ConvGeometry, into dw: Tensor, columns: Storage?)

@@ -189,14 +189,20 @@ public final class CPUBackend: Backend {
             beta: beta, c.pointer)
     }
 
-    public func convolution(_ x: Tensor, _ w: Tensor, geometry: ConvGeometry, into y: Tensor, keepColumns: Storage?) {
+    public func convolution(
+        _ x: Tensor, _ w: Tensor, bias: Tensor?, geometry: ConvGeometry, into y: Tensor, keepColumns: Storage?
+    ) {
         Kernels.convolution(
-            x.pointer, w.pointer, batch: x.shape[0], geometry: geometry, into: y.pointer, keepColumns: keepColumns)
+            x.pointer, w.pointer, bias: bias.map { UnsafePointer($0.pointer) }, batch: x.shape[0], geometry: geometry,
+            into: y.pointer, keepColumns: keepColumns)
     }
 
-    public func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry: ConvGeometry, into dx: Tensor) {
+    public func convolutionInputGradient(
+        _ dy: Tensor, _ w: Tensor, bias: Tensor?, geometry: ConvGeometry, into dx: Tensor
+    ) {
         Kernels.convolutionInputGradient(
-            dy.pointer, w.pointer, batch: dy.shape[0], geometry: geometry, into: dx.pointer)
+            dy.pointer, w.pointer, bias: bias.map { UnsafePointer($0.pointer) }, batch: dy.shape[0],
+            geometry: geometry, into: dx.pointer)
     }
 
     public func convolutionWeightGradient(

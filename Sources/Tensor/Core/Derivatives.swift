@@ -186,7 +186,15 @@ enum Derivatives {
                 }
             }
             return [node.needs(0) ? try convolutionInputGradient(g, w, geometry: geometry) : nil, weightGradient]
+                + (try biasGradient(g, node))
         }
+    }
+
+    /// A fused bias's gradient, Σ over samples and positions of g per channel, when the node has one (its
+    /// third input); nothing for a node without.
+    private static func biasGradient(_ g: Tensor, _ node: Node) throws -> [Tensor?] {
+        guard node.inputs.count == 3 else { return [] }
+        return [node.needs(2) ? try sumChannels(g) : nil]
     }
 
     /// r = convᵀ(u, w) is linear in each argument: ⟨G, convᵀ(u, w)⟩ = ⟨conv(G, w), u⟩ = ⟨weightGradient(G, u), w⟩.
@@ -195,12 +203,12 @@ enum Derivatives {
         { g, node in
             let (u, w) = (node.inputs[0], node.inputs[1])
             if node.needs(0), node.needs(1), let (du, dw) = convolutionSharingColumns(g, w, u, geometry: geometry) {
-                return [du, dw]
+                return try [du, dw] + biasGradient(g, node)
             }
-            return [
+            return try [
                 node.needs(0) ? try convolution(g, w, geometry: geometry) : nil,
                 node.needs(1) ? try convolutionWeightGradient(g, u, geometry: geometry) : nil,
-            ]
+            ] + biasGradient(g, node)
         }
     }
 

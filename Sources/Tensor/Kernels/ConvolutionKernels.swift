@@ -1,14 +1,16 @@
 extension Kernels {
-    /// y = conv(x, w): im2col over the whole batch, then one GEMM.
-    /// - Parameters: x `(N, C, H, W)`; w `(O, C, k, k)`; y `(N, O, OH, OW)`.
+    /// y = conv(x, w) + bias: im2col over the whole batch, then one GEMM; the bias is added as the product
+    /// is copied into NCHW, with the bits of adding it after.
+    /// - Parameters: x `(N, C, H, W)`; w `(O, C, k, k)`; bias `(O)` or nil; y `(N, O, OH, OW)`.
     /// - Parameter keepColumns: receives the im2col matrix `(C·k·k, N·OH·OW)` when given, so that the weight
     ///   gradient can reuse it instead of unfolding `x` again.
     public static func convolution(
-        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
-        into y: UnsafeMutablePointer<Float>, keepColumns: Storage? = nil
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil, batch: Int,
+        geometry g: ConvGeometry, into y: UnsafeMutablePointer<Float>, keepColumns: Storage? = nil
     ) {
         if g.coversWholeInput {  // y (N, O) = x (N, C·k·k) · wᵀ
             gemm(transposeA: false, transposeB: true, m: batch, n: g.outputChannels, k: g.patchSize, x, w, y)
+            if let bias { addChannels(bias, to: y, batch: batch, channels: g.outputChannels, run: 1) }
             return
         }
         let positions = batch * g.outputPlane
@@ -19,17 +21,35 @@ extension Kernels {
             transposeA: false, transposeB: false, m: g.outputChannels, n: positions, k: g.patchSize,
             w, columns.base, product.base)
         swapOuterAxes(
-            product.base, outer: g.outputChannels, inner: batch, run: g.outputPlane, into: y, samplesInner: true)
+            product.base, outer: g.outputChannels, inner: batch, run: g.outputPlane, into: y, samplesInner: true,
+            adding: bias)
     }
 
-    /// dx = convᵀ(dy, w), the input gradient of `convolution` and the forward pass of ConvTranspose2d.
-    /// - Parameters: dy `(N, O, OH, OW)`; w `(O, C, k, k)`; dx `(N, C, H, W)`.
+    /// y[n, c, s] += bias[c] over `(N, C, S)`, split by samples: the pass the fused paths replace, kept for the
+    /// small layers whose output a GEMM writes directly.
+    static func addChannels(
+        _ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, run: Int
+    ) {
+        parallel(batch, grain: Swift.max(1, 32_768 / Swift.max(channels * run, 1))) { samples in
+            for n in samples {
+                for c in 0..<channels {
+                    let start = y + (n * channels + c) * run
+                    for i in 0..<run { start[i] = start[i] + bias[c] }
+                }
+            }
+        }
+    }
+
+    /// dx = convᵀ(dy, w) + bias, the input gradient of `convolution` and the forward pass of ConvTranspose2d
+    /// (with its bias, which col2im adds to each pixel's sum: the bits of adding it after).
+    /// - Parameters: dy `(N, O, OH, OW)`; w `(O, C, k, k)`; bias `(C)` or nil; dx `(N, C, H, W)`.
     public static func convolutionInputGradient(
-        _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
-        into dx: UnsafeMutablePointer<Float>
+        _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil, batch: Int,
+        geometry g: ConvGeometry, into dx: UnsafeMutablePointer<Float>
     ) {
         if g.coversWholeInput {  // dx (N, C·k·k) = dy (N, O) · w
             gemm(transposeA: false, transposeB: false, m: batch, n: g.patchSize, k: g.outputChannels, dy, w, dx)
+            if let bias { addChannels(bias, to: dx, batch: batch, channels: g.inputChannels, run: g.inputPlane) }
             return
         }
         let positions = batch * g.outputPlane
@@ -39,7 +59,7 @@ extension Kernels {
         gemm(
             transposeA: true, transposeB: false, m: g.patchSize, n: positions, k: g.outputChannels,
             w, gathered.base, columns.base)
-        col2im(columns.base, batch: batch, geometry: g, into: dx)
+        col2im(columns.base, batch: batch, geometry: g, into: dx, adding: bias)
     }
 
     /// dw = Σ over batch and positions of dy ⊗ patches(x), the weight gradient of `convolution`.

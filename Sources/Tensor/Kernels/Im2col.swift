@@ -100,8 +100,10 @@ extension Kernels {
     /// - Parameters:
     ///   - columns: `(C·k·k, N·OH·OW)`.
     ///   - images: `(N, C, H, W)`, overwritten.
+    ///   - bias: `(C)`, added to each pixel's sum when given (ConvTranspose2d's bias, without a pass of its own).
     public static func col2im(
-        _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into images: UnsafeMutablePointer<Float>
+        _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into images: UnsafeMutablePointer<Float>,
+        adding bias: UnsafePointer<Float>? = nil
     ) {
         let (entries, first) = pixelEntries(g, rowLength: batch * g.outputPlane)
         entries.withUnsafeBufferPointer { entries in
@@ -109,10 +111,19 @@ extension Kernels {
                 let (entries, first) = (entries.baseAddress!, first.baseAddress!)
                 forEachPlane(batch: batch, geometry: g) { plane, runs, _ in
                     let (runs, image) = (columns + runs, images + plane)
-                    for p in 0..<g.inputPlane {
-                        var sum: Float = 0
-                        for e in Int(first[p])..<Int(first[p + 1]) { sum += runs[Int(entries[e])] }
-                        image[p] = sum
+                    @inline(__always) func fold(_ finish: (Float) -> Float) {
+                        for p in 0..<g.inputPlane {
+                            var sum: Float = 0
+                            for e in Int(first[p])..<Int(first[p + 1]) { sum += runs[Int(entries[e])] }
+                            image[p] = finish(sum)
+                        }
+                    }
+                    // Two loops, so that the plain one stays as it was (a sum of −0 stays −0).
+                    if let bias {
+                        let shift = bias[plane / g.inputPlane % g.inputChannels]
+                        fold { $0 + shift }
+                    } else {
+                        fold { $0 }
                     }
                 }
             }
@@ -122,12 +133,16 @@ extension Kernels {
     /// `(A, B, S)` → `(B, A, S)`: swaps the two outer axes of a buffer, moving contiguous runs of `S`.
     /// Converts between NCHW and the GEMM layout `(C, N·H·W)` in both directions. The threads split the
     /// samples' axis (`B` when `samplesInner`, else `A`), as the loops before and after split them.
+    /// - Parameter bias: `(A)`, added to every value of run (i, j) on the way when given (Conv2d's bias).
     public static func swapOuterAxes(
         _ x: UnsafePointer<Float>, outer a: Int, inner b: Int, run s: Int, into y: UnsafeMutablePointer<Float>,
-        samplesInner: Bool = false
+        samplesInner: Bool = false, adding bias: UnsafePointer<Float>? = nil
     ) {
         @inline(__always) func move(_ i: Int, _ j: Int) {
-            (y + (j * a + i) * s).update(from: x + (i * b + j) * s, count: s)
+            let (source, target) = (x + (i * b + j) * s, y + (j * a + i) * s)
+            guard let bias else { return target.update(from: source, count: s) }
+            let shift = bias[i]
+            for q in 0..<s { target[q] = source[q] + shift }
         }
         guard samplesInner else {
             return parallel(a, grain: Swift.max(1, 32_768 / Swift.max(b * s, 1))) { rows in

@@ -32,17 +32,32 @@ private func convolutionGeometry(
     return g
 }
 
-/// 2-D cross-correlation as PyTorch's `conv2d` computes it (no bias).
-/// - Parameters: x `(N, C, H, W)`; w `(O, C, k, k)`. Returns `(N, O, OH, OW)`.
-public func conv2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) throws -> Tensor {
-    let g = try convolutionGeometry("conv2d", input: x, weight: w, stride: stride, padding: padding)
-    return try convolution(x, w, geometry: g)
+/// A convolution's bias: `(channels)` on the input's device.
+private func checkBias(_ operation: String, _ bias: Tensor?, channels: Int, _ x: Tensor) throws {
+    guard let bias else { return }
+    guard bias.shape == [channels] else {
+        throw TensorError.shapeMismatch(
+            operation: operation, detail: "bias \(describe(bias.shape)) for \(channels) output channels")
+    }
+    try Check.sameDevice(operation, x, bias)
 }
 
-/// PyTorch's `conv_transpose2d` (no bias, no output padding): the input gradient of a conv2d whose weight is w.
-/// - Parameters: x `(N, C, H, W)`; w `(C, O, k, k)` (PyTorch's ConvTranspose2d layout). Returns `(N, O, OH, OW)`
-///   with OH = (H − 1)·stride − 2·padding + k.
-public func convTranspose2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+/// 2-D cross-correlation as PyTorch's `conv2d` computes it, plus a bias per output channel when given (added
+/// as the product is laid out, with the bits of adding it after).
+/// - Parameters: x `(N, C, H, W)`; w `(O, C, k, k)`; bias `(O)`. Returns `(N, O, OH, OW)`.
+public func conv2d(_ x: Tensor, _ w: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+    let g = try convolutionGeometry("conv2d", input: x, weight: w, stride: stride, padding: padding)
+    try checkBias("conv2d", bias, channels: g.outputChannels, x)
+    return try convolution(x, w, bias: bias, geometry: g)
+}
+
+/// PyTorch's `conv_transpose2d` (no output padding): the input gradient of a conv2d whose weight is w, plus a
+/// bias per output channel when given (added to each pixel's sum, with the bits of adding it after).
+/// - Parameters: x `(N, C, H, W)`; w `(C, O, k, k)` (PyTorch's ConvTranspose2d layout); bias `(O)`. Returns
+///   `(N, O, OH, OW)` with OH = (H − 1)·stride − 2·padding + k.
+public func convTranspose2d(
+    _ x: Tensor, _ w: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0
+) throws -> Tensor {
     try Check.rank("convTranspose2d", x, [4], "an image batch (N, C, H, W)")
     try Check.rank("convTranspose2d", w, [4], "a weight (C, O, k, k)")
     try Check.sameDevice("convTranspose2d", x, w)
@@ -68,41 +83,52 @@ public func convTranspose2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: 
     guard g.outputHeight == x.shape[2], g.outputWidth == x.shape[3] else {
         throw TensorError.invalidArgument(operation: "convTranspose2d", detail: "inconsistent geometry \(g)")
     }
-    return try convolutionInputGradient(x, w, geometry: g)
+    try checkBias("convTranspose2d", bias, channels: g.inputChannels, x)
+    return try convolutionInputGradient(x, w, bias: bias, geometry: g)
 }
 
 /// Largest im2col matrix a recorded convolution keeps for its weight gradient (16 M floats, 64 MB); larger
 /// ones are unfolded again in backward rather than held through the pass.
 let keptColumnsLimit = 1 << 24
 
-func convolution(_ x: Tensor, _ w: Tensor, geometry g: ConvGeometry) throws -> Tensor {
+/// conv(x, w) (+ bias), recorded with inputs [x, w] or [x, w, bias].
+func convolution(_ x: Tensor, _ w: Tensor, bias: Tensor? = nil, geometry g: ConvGeometry) throws -> Tensor {
     let (batch, backend) = (x.shape[0], x.backend)
     let y = x.sibling(g.outputShape(batch: batch))
+    let inputs = [x, w] + [bias].compactMap { $0 }
     if let reproducible = try chunking(x, w, "conv2d") {
         // (the im2col columns are not kept: each chunk's would be a separate matrix)
         try reproducible.forEachChunk(of: x) { c, size in
-            backend.convolution(x.chunk(c, of: size), w, geometry: g, into: y.chunk(c, of: size), keepColumns: nil)
+            backend.convolution(
+                x.chunk(c, of: size), w, bias: bias, geometry: g, into: y.chunk(c, of: size), keepColumns: nil)
         }
-        return Tensor.record(y, operation: "conv2d", inputs: [x, w], rule: Derivatives.ofConvolution(g))
+        return Tensor.record(y, operation: "conv2d", inputs: inputs, rule: Derivatives.ofConvolution(g))
     }
     let columnCount = backend.keptColumnsCount(geometry: g, batch: batch)
     let keep = GradientMode.isEnabled && w.requiresGrad && columnCount > 0 && columnCount <= keptColumnsLimit
     let columns = keep ? Storage(count: columnCount, backend: backend) : nil
-    backend.convolution(x, w, geometry: g, into: y, keepColumns: columns)
-    return Tensor.record(y, operation: "conv2d", inputs: [x, w], rule: Derivatives.ofConvolution(g, columns: columns))
+    backend.convolution(x, w, bias: bias, geometry: g, into: y, keepColumns: columns)
+    return Tensor.record(y, operation: "conv2d", inputs: inputs, rule: Derivatives.ofConvolution(g, columns: columns))
 }
 
-func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry g: ConvGeometry) throws -> Tensor {
+/// convᵀ(dy, w) (+ bias), recorded with inputs [dy, w] or [dy, w, bias].
+func convolutionInputGradient(
+    _ dy: Tensor, _ w: Tensor, bias: Tensor? = nil, geometry g: ConvGeometry
+) throws
+    -> Tensor
+{
     let dx = dy.sibling(g.inputShape(batch: dy.shape[0]))
     if let reproducible = try chunking(dy, w, "convTranspose2d") {
         try reproducible.forEachChunk(of: dy) { c, size in
-            dy.backend.convolutionInputGradient(dy.chunk(c, of: size), w, geometry: g, into: dx.chunk(c, of: size))
+            dy.backend.convolutionInputGradient(
+                dy.chunk(c, of: size), w, bias: bias, geometry: g, into: dx.chunk(c, of: size))
         }
     } else {
-        dy.backend.convolutionInputGradient(dy, w, geometry: g, into: dx)
+        dy.backend.convolutionInputGradient(dy, w, bias: bias, geometry: g, into: dx)
     }
     return Tensor.record(
-        dx, operation: "convTranspose2d", inputs: [dy, w], rule: Derivatives.ofConvolutionInputGradient(g))
+        dx, operation: "convTranspose2d", inputs: [dy, w] + [bias].compactMap { $0 },
+        rule: Derivatives.ofConvolutionInputGradient(g))
 }
 
 func convolutionWeightGradient(_ x: Tensor, _ dy: Tensor, geometry g: ConvGeometry) throws -> Tensor {
@@ -139,7 +165,7 @@ func convolutionSharingColumns(_ x: Tensor, _ w: Tensor, _ dy: Tensor, geometry 
     else { return nil }
     let columns = Storage(count: columnCount, backend: backend)  // (C·k·k, N·OH·OW)
     let y = x.sibling(g.outputShape(batch: batch))
-    backend.convolution(x, w, geometry: g, into: y, keepColumns: columns)
+    backend.convolution(x, w, bias: nil, geometry: g, into: y, keepColumns: columns)
     let dw = Tensor(uninitialized: g.weightShape, backend: backend)
     backend.convolutionWeightGradient(x, dy, geometry: g, into: dw, columns: columns)
     return (y, dw)

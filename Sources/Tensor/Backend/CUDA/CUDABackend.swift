@@ -370,8 +370,17 @@ final class CUDABackend: Backend {
         launch(.swapOuterAxes, count: a * b * s, [.tensor(x), .tensor(y), .int(a), .int(b), .int(s)])
     }
 
-    func convolution(_ x: Tensor, _ w: Tensor, geometry g: ConvGeometry, into y: Tensor, keepColumns: Storage?) {
+    /// y[n, c, s] += bias[c], in place.
+    private func addBias(_ bias: Tensor, to y: Tensor, batch: Int, channels: Int, run: Int) {
+        self.channels(.add, y, bias, layout: ChannelLayout(batch: batch, channels: channels, spatial: run), into: y)
+    }
+
+    func convolution(
+        _ x: Tensor, _ w: Tensor, bias: Tensor?, geometry g: ConvGeometry, into y: Tensor, keepColumns: Storage?
+    ) {
         let batch = x.shape[0]
+        // The bias as a kernel of its own after the product (the CPU backend folds it into its layout copy).
+        defer { if let bias { addBias(bias, to: y, batch: batch, channels: g.outputChannels, run: g.outputPlane) } }
         if g.coversWholeInput {  // y (N, O) = x (N, C·k·k) · wᵀ
             return gemm(
                 transposeA: false, transposeB: true, m: batch, n: g.outputChannels, k: g.patchSize, alpha: 1, x, w,
@@ -389,8 +398,11 @@ final class CUDABackend: Backend {
         swapOuterAxes(product, a: g.outputChannels, b: batch, s: g.outputPlane, into: y)
     }
 
-    func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, geometry g: ConvGeometry, into dx: Tensor) {
+    func convolutionInputGradient(
+        _ dy: Tensor, _ w: Tensor, bias: Tensor?, geometry g: ConvGeometry, into dx: Tensor
+    ) {
         let batch = dy.shape[0]
+        defer { if let bias { addBias(bias, to: dx, batch: batch, channels: g.inputChannels, run: g.inputPlane) } }
         if g.coversWholeInput {  // dx (N, C·k·k) = dy (N, O) · w
             return gemm(
                 transposeA: false, transposeB: false, m: batch, n: g.patchSize, k: g.outputChannels, alpha: 1, dy, w,
