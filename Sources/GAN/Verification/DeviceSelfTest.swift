@@ -134,6 +134,9 @@ public enum DeviceSelfTest {
         Case(name: "batch norm", shapes: [[6, 3, 4, 4], [3], [3]]) {
             try batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5).output
         },
+        Case(name: "batch norm with leaky relu", shapes: [[6, 3, 4, 4], [3], [3]]) {
+            try batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5, activationSlope: 0.2).output
+        },
         Case(name: "binary cross-entropy", shapes: [[8, 1]], low: 0.05, high: 0.95) {
             try binaryCrossEntropy($0[0], target: Tensor(repeating: 1, shape: [8, 1], backend: $0[0].backend))
         },
