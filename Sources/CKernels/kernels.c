@@ -1,8 +1,5 @@
 #include "CKernels.h"
 
-#include <math.h>
-#include <stdint.h>
-
 // As Swift computes: a·b + c stays a multiply and an add.
 #pragma clang fp contract(off)
 
@@ -102,7 +99,6 @@ void swiftgan_add_rows(const float *restrict x, double *restrict totals, long ro
         for (long c = 0; c < columns; c++) totals[c] += (double)row[c];
     }
 }
-
 
 // Philox 4x32-10 on sixteen consecutive blocks at once, lane l at counter (first + l, c1, c2, c3): the rounds
 // of Philox.block in Swift, written lane by lane so that the compiler makes them sixteen-wide (vpmuludq gives

@@ -3,10 +3,10 @@
 //   value) keeps a call to libm's sqrtf for negative inputs (errno), a branch that stops vectorisation.
 //   Clang's `__builtin_elementwise_sqrt` has no such path;
 // - loops bound by arithmetic rather than memory (the optimisers' divisions and square roots, tanh's and the
-//   logistic's polynomials, sums in double, Philox and Box–Muller for the noise), which Swift runs two or four lanes wide. Here each is also
-//   built for AVX2 and AVX-512 and picked at load time (kernels.c).
-// Each value sees the operations of the Swift code it replaces, in the same order, with no contraction
-// into fused multiply-adds, so results do not depend on where a loop is cut.
+//   logistic's polynomials, sums in double, Philox and Box–Muller for the noise), which Swift runs two or
+//   four lanes wide. Here each is also built for AVX2 and AVX-512 and picked at load time (kernels.c).
+// Each value sees the operations of the Swift code it replaces (the noise: of its own polynomials), in the
+// same order, with no contraction into fused multiply-adds, so results do not depend on where a loop is cut.
 #ifndef SWIFTGAN_CKERNELS_H
 #define SWIFTGAN_CKERNELS_H
 

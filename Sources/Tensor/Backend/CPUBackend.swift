@@ -95,32 +95,7 @@ public final class CPUBackend: Backend {
 
     public func channels(_ operation: ChannelOperation, _ x: Tensor, _ v: Tensor, layout: ChannelLayout, into y: Tensor)
     {
-        let (xp, yp, vp, s) = (x.pointer, y.pointer, v.pointer, layout.spatial)
-        if s == 1 {  // rows (N, C), a Linear's bias: one vectorised pass per row rather than a run per value
-            let channels = layout.channels
-            Kernels.parallel(layout.batch, grain: Swift.max(1, 32_768 / Swift.max(channels, 1))) { rows in
-                for n in rows {
-                    let (x, y) = (xp + n * channels, yp + n * channels)
-                    switch operation {
-                    case .add: for c in 0..<channels { y[c] = x[c] + vp[c] }
-                    case .multiply: for c in 0..<channels { y[c] = x[c] * vp[c] }
-                    }
-                }
-            }
-            return
-        }
-        switch operation {
-        case .add:
-            layout.forEachRunSplittingBatch { c, start in
-                let b = vp[c]
-                for i in start..<(start + s) { yp[i] = xp[i] + b }
-            }
-        case .multiply:
-            layout.forEachRunSplittingBatch { c, start in
-                let a = vp[c]
-                for i in start..<(start + s) { yp[i] = xp[i] * a }
-            }
-        }
+        Kernels.channels(operation, x.pointer, v.pointer, layout: layout, into: y.pointer)
     }
 
     public func sumChannels(_ x: Tensor, layout: ChannelLayout, into y: Tensor) {

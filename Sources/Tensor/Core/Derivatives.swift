@@ -127,7 +127,7 @@ enum Derivatives {
 
     /// `linear`'s x·Wᵀ + b: the matmul's gradients for x and W, the bias's summed over rows.
     static let ofLinear: BackwardRule = { g, node in
-        try ofMatmul(transposeA: false, transposeB: true)(g, node) + [node.needs(2) ? try sumChannels(g) : nil]
+        try ofMatmul(transposeA: false, transposeB: true)(g, node) + biasGradient(g, node)
     }
 
     // MARK: - Per-channel operations
@@ -190,8 +190,8 @@ enum Derivatives {
         }
     }
 
-    /// A fused bias's gradient, Σ over samples and positions of g per channel, when the node has one (its
-    /// third input); nothing for a node without.
+    /// A fused bias's gradient (linear, conv2d, convTranspose2d), Σ over samples and positions of g per
+    /// channel, when the node has one (its third input); nothing for a node without.
     private static func biasGradient(_ g: Tensor, _ node: Node) throws -> [Tensor?] {
         guard node.inputs.count == 3 else { return [] }
         return [node.needs(2) ? try sumChannels(g) : nil]

@@ -10,7 +10,11 @@ extension Kernels {
     ) {
         if g.coversWholeInput {  // y (N, O) = x (N, C·k·k) · wᵀ
             gemm(transposeA: false, transposeB: true, m: batch, n: g.outputChannels, k: g.patchSize, x, w, y)
-            if let bias { addChannels(bias, to: y, batch: batch, channels: g.outputChannels, run: 1) }
+            // The bias in a pass of its own: these layers are small (a DCGAN critic's last).
+            if let bias {
+                let layout = ChannelLayout(batch: batch, channels: g.outputChannels, spatial: 1)
+                channels(.add, y, bias, layout: layout, into: y)
+            }
             return
         }
         let positions = batch * g.outputPlane
@@ -25,21 +29,6 @@ extension Kernels {
             adding: bias)
     }
 
-    /// y[n, c, s] += bias[c] over `(N, C, S)`, split by samples: the pass the fused paths replace, kept for the
-    /// small layers whose output a GEMM writes directly.
-    static func addChannels(
-        _ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, run: Int
-    ) {
-        parallel(batch, grain: Swift.max(1, 32_768 / Swift.max(channels * run, 1))) { samples in
-            for n in samples {
-                for c in 0..<channels {
-                    let start = y + (n * channels + c) * run
-                    for i in 0..<run { start[i] = start[i] + bias[c] }
-                }
-            }
-        }
-    }
-
     /// dx = convᵀ(dy, w) + bias, the input gradient of `convolution` and the forward pass of ConvTranspose2d
     /// (with its bias, which col2im adds to each pixel's sum: the bits of adding it after).
     /// - Parameters: dy `(N, O, OH, OW)`; w `(O, C, k, k)`; bias `(C)` or nil; dx `(N, C, H, W)`.
@@ -49,7 +38,10 @@ extension Kernels {
     ) {
         if g.coversWholeInput {  // dx (N, C·k·k) = dy (N, O) · w
             gemm(transposeA: false, transposeB: false, m: batch, n: g.patchSize, k: g.outputChannels, dy, w, dx)
-            if let bias { addChannels(bias, to: dx, batch: batch, channels: g.inputChannels, run: g.inputPlane) }
+            if let bias {
+                let layout = ChannelLayout(batch: batch, channels: g.inputChannels, spatial: g.inputPlane)
+                channels(.add, dx, bias, layout: layout, into: dx)
+            }
             return
         }
         let positions = batch * g.outputPlane

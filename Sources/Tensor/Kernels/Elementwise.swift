@@ -139,4 +139,38 @@ public enum Kernels {
         }
         return total
     }
+
+    /// y = x + v[c] or x · v[c] on every element of channel c of `(N, C, S)`; x and y may be one buffer. The
+    /// runs are split over the threads by samples (`ChannelLayout.forEachRunSplittingBatch`).
+    static func channels(
+        _ operation: ChannelOperation, _ x: UnsafePointer<Float>, _ v: UnsafePointer<Float>, layout: ChannelLayout,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        let s = layout.spatial
+        if s == 1 {  // rows (N, C), a Linear's bias: one vectorised pass per row rather than a run per value
+            let channels = layout.channels
+            parallel(layout.batch, grain: Swift.max(1, 32_768 / Swift.max(channels, 1))) { rows in
+                for n in rows {
+                    let (x, y) = (x + n * channels, y + n * channels)
+                    switch operation {
+                    case .add: for c in 0..<channels { y[c] = x[c] + v[c] }
+                    case .multiply: for c in 0..<channels { y[c] = x[c] * v[c] }
+                    }
+                }
+            }
+            return
+        }
+        switch operation {
+        case .add:
+            layout.forEachRunSplittingBatch { c, start in
+                let b = v[c]
+                for i in start..<(start + s) { y[i] = x[i] + b }
+            }
+        case .multiply:
+            layout.forEachRunSplittingBatch { c, start in
+                let a = v[c]
+                for i in start..<(start + s) { y[i] = x[i] * a }
+            }
+        }
+    }
 }

@@ -112,10 +112,7 @@ func convolution(_ x: Tensor, _ w: Tensor, bias: Tensor? = nil, geometry g: Conv
 }
 
 /// convᵀ(dy, w) (+ bias), recorded with inputs [dy, w] or [dy, w, bias].
-func convolutionInputGradient(
-    _ dy: Tensor, _ w: Tensor, bias: Tensor? = nil, geometry g: ConvGeometry
-) throws
-    -> Tensor
+func convolutionInputGradient(_ dy: Tensor, _ w: Tensor, bias: Tensor? = nil, geometry g: ConvGeometry) throws -> Tensor
 {
     let dx = dy.sibling(g.inputShape(batch: dy.shape[0]))
     if let reproducible = try chunking(dy, w, "convTranspose2d") {

@@ -465,7 +465,8 @@ final class CUDABackend: Backend {
         launch(
             .batchNormApply, count: x.count,
             [.tensor(x), .tensor(parameters), .tensor(y), .int(layout.channels), .int(layout.spatial), .int(x.count)])
-        // A second kernel in place (not fused here: the CPU's fusion saves a pass over host memory).
+        // The activation as a second kernel, in place: fusing it into sg_batch_norm_apply would save a pass here
+        // too, but a kernel change could not be run on a GPU when the CPU's fusion was written.
         if let slope = activationSlope { unary(.leakyRelu(slope: slope), y, into: y) }
     }
 
