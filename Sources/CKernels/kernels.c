@@ -1,5 +1,9 @@
 #include "CKernels.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 // As Swift computes: a·b + c stays a multiply and an add.
 #pragma clang fp contract(off)
 
@@ -171,3 +175,102 @@ void swiftgan_philox_normals(uint32_t key0, uint32_t key1, uint32_t c1, uint32_t
         for (long i = 0; i < end; i++) target[4 * first + i] = values[i % 4][i / 4];
     }
 }
+
+// The DCGAN resampling (kernel 4, stride 2, padding 1, H = 2·OH, W = 2·OW) on planes up to 30 wide: a plane's
+// pixels split by the parity of their row and column into four phases, and each tap's run is one phase read at a
+// shift of zero or one row and column. A phase row fits one 16-lane register, so a run row is one masked load
+// and store, where a gather moves value by value. AVX-512 only: the loader's check is swiftgan_has_avx512.
+
+int swiftgan_has_avx512(void) {
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+void swiftgan_im2col_k4s2p1(const float *restrict plane, long out_height, long out_width, float *restrict runs,
+                            long tap_stride) {
+    const long width = 2 * out_width, rows = out_height + 1;
+    // Phase (hp, wp), row i, lane j: x[2i + hp − 1][2j + wp − 1], 0 in the padding.
+    float phases[4][16][16];
+    const __mmask16 low = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1);
+    const __mmask16 high = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
+    const __mmask16 run = (__mmask16)((1u << out_width) - 1);
+    // Lane j of wp = 1 takes column 2j; lane j ≥ 1 of wp = 0 takes column 2j − 1 (lane 0: the left padding).
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(0, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29);
+    for (int hp = 0; hp < 2; hp++) {
+        for (long i = 0; i < rows; i++) {
+            const long h = 2 * i + hp - 1;
+            __m512 left = _mm512_setzero_ps(), right = _mm512_setzero_ps();
+            if (h >= 0 && h < 2 * out_height) {
+                const __m512 a = _mm512_maskz_loadu_ps(low, plane + h * width);
+                const __m512 b = _mm512_maskz_loadu_ps(high, plane + h * width + 16);
+                right = _mm512_maskz_permutex2var_ps(run, a, evens, b);
+                left = _mm512_maskz_permutex2var_ps((__mmask16)(run << 1), a, odds, b);
+            }
+            _mm512_storeu_ps(phases[hp * 2][i], left);
+            _mm512_storeu_ps(phases[hp * 2 + 1][i], right);
+        }
+    }
+    for (int ki = 0; ki < 4; ki++) {
+        for (int kj = 0; kj < 4; kj++) {  // row oh of tap (ki, kj): phase (ki mod 2, kj mod 2) at row oh + ki/2
+            float *target = runs + (ki * 4 + kj) * tap_stride;
+            for (long oh = 0; oh < out_height; oh++) {
+                const float *source = &phases[(ki & 1) * 2 + (kj & 1)][oh + (ki >> 1)][kj >> 1];
+                _mm512_mask_storeu_ps(target + oh * out_width, run, _mm512_maskz_loadu_ps(run, source));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+void swiftgan_col2im_k4s2p1(const float *restrict runs, long tap_stride, long out_height, long out_width,
+                            float shift, float *restrict image) {
+    const long width = 2 * out_width;
+    const __mmask16 run = (__mmask16)((1u << out_width) - 1);
+    // Lanes whose column ow = j + dj lies in the run, for dj = −1, 0, 1.
+    const __mmask16 shifted[3] = {(__mmask16)(run & ~1u), run, (__mmask16)(run >> 1)};
+    const __mmask16 low = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1);
+    const __mmask16 high = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
+    const __m512i first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i second = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const __m512 bias = _mm512_set1_ps(shift);
+    for (long h = 0; h < 2 * out_height; h++) {
+        const int hp = (int)(h & 1);
+        const long i = h >> 1;
+        __m512 sums[2];  // lane j: pixel (h, 2j + wp)
+        for (int wp = 0; wp < 2; wp++) {
+            // The taps that land on this phase: ki ≡ h + 1 and kj ≡ w + 1 (mod 2), read at row oh = i + di and
+            // column ow = j + dj. Ascending ki, then kj: tap order, from +0, as the gather sums.
+            __m512 sum = _mm512_setzero_ps();
+            for (int ki = (hp + 1) & 1; ki < 4; ki += 2) {
+                const long oh = i + (hp + 1 - ki) / 2;
+                if (oh < 0 || oh >= out_height) continue;
+                for (int kj = (wp + 1) & 1; kj < 4; kj += 2) {
+                    const int dj = (wp + 1 - kj) / 2;
+                    const float *source = runs + (ki * 4 + kj) * tap_stride + oh * out_width + dj;
+                    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(shifted[dj + 1], source));
+                }
+            }
+            sums[wp] = sum;
+        }
+        // + shift after the sum, as the gather adds a bias (+0 without one leaves a sum from +0 as it is).
+        float *row = image + h * width;
+        _mm512_mask_storeu_ps(row, low, _mm512_add_ps(_mm512_permutex2var_ps(sums[0], first, sums[1]), bias));
+        _mm512_mask_storeu_ps(row + 16, high, _mm512_add_ps(_mm512_permutex2var_ps(sums[0], second, sums[1]), bias));
+    }
+}
+#else
+// Never called: swiftgan_has_avx512 is 0 here.
+void swiftgan_im2col_k4s2p1(const float *plane, long out_height, long out_width, float *runs, long tap_stride) {
+    __builtin_trap();
+}
+void swiftgan_col2im_k4s2p1(const float *runs, long tap_stride, long out_height, long out_width, float shift,
+                            float *image) {
+    __builtin_trap();
+}
+#endif

@@ -91,6 +91,89 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// im2col and col2im by parity phase (kernel 4, stride 2, padding 1 on even planes up to 30 wide, on
+    /// AVX-512 CPUs) give the gathers' bits, with a bias and without, on planes down to one output pixel, on
+    /// non-square ones and into a block of a wider matrix.
+    func testIm2colAndCol2imByPhaseAreTheGathersBits() {
+        let random = RandomGenerator(seed: 13)
+        for (h, w) in [(14, 14), (2, 2), (8, 6), (4, 10), (28, 28), (2, 12), (30, 18)] {
+            let g = ConvGeometry(
+                inputChannels: 3, outputChannels: 1, inputHeight: h, inputWidth: w, kernel: 4, stride: 2, padding: 1)
+            XCTAssertEqual(Kernels.runsByPhase(g), Kernels.hasAVX512, "\(g)")
+            let batch = 3
+            let images = Tensor(uninitialized: g.inputShape(batch: batch))
+            random.fillUniform(images, -1, 1)
+            // Columns 2 wider than the batch's, to check the row length; the gaps must stay as they were.
+            let rowLength = batch * g.outputPlane + 2
+            let (phased, gathered) = (
+                Tensor(repeating: 7, shape: [g.patchSize, rowLength]),
+                Tensor(repeating: 7, shape: [g.patchSize, rowLength])
+            )
+            Kernels.im2col(images.pointer, batch: batch, geometry: g, into: phased.pointer, rowLength: rowLength)
+            Kernels.im2colGathering(
+                images.pointer, batch: batch, geometry: g, into: gathered.pointer, rowLength: rowLength)
+            assertSameBits(phased.scalars, gathered.scalars, "im2col \(g)")
+
+            let columns = Tensor(uninitialized: [g.patchSize, batch * g.outputPlane])
+            random.fillUniform(columns, -1, 1)
+            columns.pointer[1] = -0.0  // a −0 tap, which a sum from +0 turns into +0 on both paths
+            let bias = Tensor(uninitialized: [3])
+            random.fillUniform(bias, -1, 1)
+            for shift in [nil, bias] {
+                let (phased, gathered) = (
+                    Tensor(repeating: 7, shape: images.shape), Tensor(repeating: 7, shape: images.shape)
+                )
+                Kernels.col2im(columns.pointer, batch: batch, geometry: g, into: phased.pointer, adding: shift?.pointer)
+                Kernels.col2imGathering(
+                    columns.pointer, batch: batch, geometry: g, into: gathered.pointer, adding: shift?.pointer)
+                assertSameBits(phased.scalars, gathered.scalars, "col2im \(g) bias \(shift != nil)")
+            }
+        }
+        for (h, w) in [(7, 8), (32, 32)] {  // an odd plane; a plane wider than a register's 30
+            let g = ConvGeometry(
+                inputChannels: 1, outputChannels: 1, inputHeight: h, inputWidth: w, kernel: 4, stride: 2, padding: 1)
+            XCTAssertFalse(Kernels.runsByPhase(g), "\(g)")
+        }
+    }
+
+    /// A batch large enough to run in chunks (`forEachChunk`) gives each sample what that sample alone gives,
+    /// forward and input gradient, and the forward pass keeps the whole batch's im2col matrix, chunk by chunk.
+    func testConvolutionInChunksMatchesEachSampleAlone() {
+        let random = RandomGenerator(seed: 21)
+        for (k, s, p) in [(4, 2, 1), (3, 2, 1), (3, 1, 1)] {  // the phase kernels, the gathers, stride 1
+            let g = ConvGeometry(
+                inputChannels: 32, outputChannels: 8, inputHeight: 30, inputWidth: 30, kernel: k, stride: s, padding: p)
+            let batch = 16
+            XCTAssertGreaterThan(batch * g.patchSize * g.outputPlane, 2 * Kernels.columnsInCache, "\(g) in chunks")
+            let (x, w, dy) = (
+                Tensor(uninitialized: g.inputShape(batch: batch)), Tensor(uninitialized: g.weightShape),
+                Tensor(uninitialized: g.outputShape(batch: batch))
+            )
+            for t in [x, w, dy] { random.fillUniform(t, -1, 1) }
+            let (y, dx) = (Tensor(uninitialized: dy.shape), Tensor(uninitialized: x.shape))
+            let kept = Storage(count: g.patchSize * batch * g.outputPlane)
+            Kernels.convolution(x.pointer, w.pointer, batch: batch, geometry: g, into: y.pointer, keepColumns: kept)
+            Kernels.convolutionInputGradient(dy.pointer, w.pointer, batch: batch, geometry: g, into: dx.pointer)
+            let (ySample, dxSample) = (g.outputChannels * g.outputPlane, g.inputChannels * g.inputPlane)
+            for n in 0..<batch {
+                let (yAlone, dxAlone) = (Tensor(uninitialized: [ySample]), Tensor(uninitialized: [dxSample]))
+                Kernels.convolution(
+                    x.pointer + n * dxSample, w.pointer, batch: 1, geometry: g, into: yAlone.pointer)
+                Kernels.convolutionInputGradient(
+                    dy.pointer + n * ySample, w.pointer, batch: 1, geometry: g, into: dxAlone.pointer)
+                assertClose(
+                    Array(y.scalars[n * ySample..<(n + 1) * ySample]), yAlone.scalars, tolerance: 1e-5, "\(g) y \(n)")
+                assertClose(
+                    Array(dx.scalars[n * dxSample..<(n + 1) * dxSample]), dxAlone.scalars, tolerance: 1e-5,
+                    "\(g) dx \(n)")
+            }
+            let whole = Tensor(uninitialized: [g.patchSize, batch * g.outputPlane])
+            Kernels.im2col(x.pointer, batch: batch, geometry: g, into: whole.pointer)
+            assertSameBits(
+                Array(UnsafeBufferPointer(start: kept.base, count: whole.count)), whole.scalars, "\(g) kept columns")
+        }
+    }
+
     func testConvolutionMatchesADirectLoop() throws {
         let random = RandomGenerator(seed: 2)
         let x = Tensor(uninitialized: [2, 3, 7, 6]), w = Tensor(uninitialized: [4, 3, 3, 3])

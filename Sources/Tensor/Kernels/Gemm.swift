@@ -8,12 +8,14 @@ extension Kernels {
     /// a one-thread SGEMM over the full k, which the compute threads share (`GemmCut` says how many blocks).
     /// OpenBLAS's own threads are not used: they spin between calls and take the cores from the other loops
     /// of a step.
+    ///
+    /// `rowLengthB` is B's row length when B is a block of columns of a wider matrix (its width otherwise).
     @inlinable public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-        alpha: Float = 1, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        alpha: Float = 1, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rowLengthB: Int? = nil,
         beta: Float = 0, _ c: UnsafeMutablePointer<Float>
     ) {
-        let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+        let (lda, ldb) = (transposeA ? m : k, rowLengthB ?? (transposeB ? k : n))
         let alongColumns = n >= m
         let extent = alongColumns ? n : m
         let units = extent / 16  // blocks of 16 columns or rows at least: the micro-kernels' width
@@ -30,7 +32,7 @@ extension Kernels {
             if alongColumns {
                 sgemm(
                     transposeA, transposeB, m, last - first, k, alpha, a, lda,
-                    transposeB ? b + first * k : b + first, ldb, zeroFirst ? 1 : beta, c + first, n)
+                    transposeB ? b + first * ldb : b + first, ldb, zeroFirst ? 1 : beta, c + first, n)
             } else {
                 sgemm(
                     transposeA, transposeB, last - first, n, k, alpha, transposeA ? a + first : a + first * k, lda,

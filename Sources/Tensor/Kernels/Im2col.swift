@@ -1,3 +1,5 @@
+import CKernels
+
 extension Kernels {
     /// Where each entry of one plane's block of the im2col matrix comes from: entry `(tap, position)`, for tap
     /// (ki, kj) and output position (oh, ow), is the offset in the input plane of the pixel that tap reads, or
@@ -31,11 +33,12 @@ extension Kernels {
     /// thread writes the same runs in the same order. (The weight gradient's GEMM, which splits the columns'
     /// rows, would prefer the channel split; the sample split, with the per-channel maps and the forward
     /// layout copy split by samples too, measured 1.00-1.07x on `dcgan` and `dcgan28` at 2 threads.)
+    /// `rowLength` is the columns' row length, `N·OH·OW` unless they are a block of a wider matrix.
     @inline(__always) static func forEachPlane(
-        batch: Int, geometry g: ConvGeometry,
+        batch: Int, geometry g: ConvGeometry, rowLength: Int? = nil,
         _ body: (_ plane: Int, _ runs: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void
     ) {
-        let valuesPerChannel = g.kernel * g.kernel * batch * g.outputPlane
+        let valuesPerChannel = g.kernel * g.kernel * (rowLength ?? batch * g.outputPlane)
         let valuesPerSample = g.kernel * g.kernel * g.outputPlane * g.inputChannels
         parallel(batch, grain: Swift.max(1, 32_768 / Swift.max(valuesPerSample, 1))) { samples in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: g.inputPlane + 1)
@@ -53,12 +56,29 @@ extension Kernels {
     ///   - images: `(N, C, H, W)`.
     ///   - columns: `(C·k·k, N·OH·OW)`: row (c, ki, kj) holds, for every output position of every sample,
     ///     the input pixel under kernel tap (ki, kj) of channel c, or 0 in the padding.
+    ///   - rowLength: the columns' row length when they are the first `N·OH·OW` columns of a wider matrix.
     public static func im2col(
-        _ images: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into columns: UnsafeMutablePointer<Float>
+        _ images: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into columns: UnsafeMutablePointer<Float>,
+        rowLength: Int? = nil
     ) {
-        let (taps, positions, rowLength) = (g.kernel * g.kernel, g.outputPlane, batch * g.outputPlane)
+        let rowLength = rowLength ?? batch * g.outputPlane
+        if runsByPhase(g) {
+            forEachPlane(batch: batch, geometry: g, rowLength: rowLength) { plane, runs, _ in
+                swiftgan_im2col_k4s2p1(images + plane, g.outputHeight, g.outputWidth, columns + runs, rowLength)
+            }
+        } else {
+            im2colGathering(images, batch: batch, geometry: g, into: columns, rowLength: rowLength)
+        }
+    }
+
+    /// `im2col` for any geometry: one gather through `tapTable` per entry.
+    public static func im2colGathering(
+        _ images: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into columns: UnsafeMutablePointer<Float>,
+        rowLength: Int
+    ) {
+        let (taps, positions) = (g.kernel * g.kernel, g.outputPlane)
         tapTable(g).withUnsafeBufferPointer { table in
-            forEachPlane(batch: batch, geometry: g) { plane, runs, padded in
+            forEachPlane(batch: batch, geometry: g, rowLength: rowLength) { plane, runs, padded in
                 // The plane and a 0 after it, which the padding's entries read.
                 padded.update(from: images + plane, count: g.inputPlane)
                 padded[g.inputPlane] = 0
@@ -104,6 +124,31 @@ extension Kernels {
     public static func col2im(
         _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into images: UnsafeMutablePointer<Float>,
         adding bias: UnsafePointer<Float>? = nil
+    ) {
+        if runsByPhase(g) {
+            let rowLength = batch * g.outputPlane
+            forEachPlane(batch: batch, geometry: g) { plane, runs, _ in
+                let shift = bias.map { $0[plane / g.inputPlane % g.inputChannels] } ?? 0  // + 0 leaves a sum as it is
+                swiftgan_col2im_k4s2p1(columns + runs, rowLength, g.outputHeight, g.outputWidth, shift, images + plane)
+            }
+        } else {
+            col2imGathering(columns, batch: batch, geometry: g, into: images, adding: bias)
+        }
+    }
+
+    /// Whether `im2col` and `col2im` take a plane's parity phases in AVX-512 registers (`swiftgan_im2col_k4s2p1`,
+    /// `swiftgan_col2im_k4s2p1`): kernel 4, stride 2, padding 1 on even planes up to 30 wide and high, the
+    /// DCGAN resampling of `dcgan28` and `sngan`. The same bits as the gathers, which run everywhere else.
+    public static func runsByPhase(_ g: ConvGeometry) -> Bool {
+        hasAVX512 && g.halvesEvenPlane && g.outputWidth < 16 && g.outputHeight < 16
+    }
+
+    public static let hasAVX512 = swiftgan_has_avx512() != 0
+
+    /// `col2im` for any geometry: one gather through `pixelEntries` per entry.
+    public static func col2imGathering(
+        _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into images: UnsafeMutablePointer<Float>,
+        adding bias: UnsafePointer<Float>?
     ) {
         let (entries, first) = pixelEntries(g, rowLength: batch * g.outputPlane)
         entries.withUnsafeBufferPointer { entries in
