@@ -176,10 +176,12 @@ void swiftgan_philox_normals(uint32_t key0, uint32_t key1, uint32_t c1, uint32_t
     }
 }
 
-// The DCGAN resampling (kernel 4, stride 2, padding 1, H = 2·OH, W = 2·OW) on planes up to 30 wide: a plane's
-// pixels split by the parity of their row and column into four phases, and each tap's run is one phase read at a
-// shift of zero or one row and column. A phase row fits one 16-lane register, so a run row is one masked load
-// and store, where a gather moves value by value. AVX-512 only: the loader's check is swiftgan_has_avx512.
+// Stride-2 convolutions (DCGAN's up- and down-sampling) on small planes. In the zero-padded plane X (x shifted by
+// the padding), tap (ki, kj) reads X[2oh + ki][2ow + kj]: split X by the parity of its row and column into four
+// grids G_ab[i][j] = X[2i + a][2j + b], and the tap's run is grid (ki mod 2, kj mod 2) read from row ki/2 and
+// column kj/2 on. A grid row fits one 16-lane register, so a run row is one masked load and store where a gather
+// moves value by value. The kernels take planes up to 32 wide (Kernels.runsByPhase says exactly which), and
+// AVX-512 only: the loader's check is swiftgan_has_avx512.
 
 int swiftgan_has_avx512(void) {
 #if defined(__x86_64__)
@@ -190,87 +192,117 @@ int swiftgan_has_avx512(void) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f")))
-void swiftgan_im2col_k4s2p1(const float *restrict plane, long out_height, long out_width, float *restrict runs,
-                            long tap_stride) {
-    const long width = 2 * out_width, rows = out_height + 1;
-    // Phase (hp, wp), row i, lane j: x[2i + hp − 1][2j + wp − 1], 0 in the padding.
-    float phases[4][16][16];
-    const __mmask16 low = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1);
-    const __mmask16 high = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
-    const __mmask16 run = (__mmask16)((1u << out_width) - 1);
-    // Lane j of wp = 1 takes column 2j; lane j ≥ 1 of wp = 0 takes column 2j − 1 (lane 0: the left padding).
+// The lanes l with first ≤ l < end, end ≤ 16.
+static inline __attribute__((always_inline)) __mmask16 lanes(long first, long end) {
+    return (__mmask16)(((1u << end) - 1) & ~((1u << first) - 1));
+}
+
+static inline __attribute__((always_inline, target("avx512f"))) void
+im2col_stride2(const float *restrict plane, long height, long width, const long kernel, long padding, long out_height,
+               long out_width, float *restrict runs, long tap_stride) {
+    const long reach = (kernel - 1) / 2;  // the farthest row or column a tap reads past its run's
+    // grids[a][b][i][j] = X[2i + a][2j + b] = x[2i + a − p][2j + b − p], 0 in the padding.
+    float grids[2][2][16][16];
+    const __mmask16 low = lanes(0, width < 16 ? width : 16), high = lanes(0, width > 16 ? width - 16 : 0);
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odds = _mm512_setr_epi32(0, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29);
-    for (int hp = 0; hp < 2; hp++) {
-        for (long i = 0; i < rows; i++) {
-            const long h = 2 * i + hp - 1;
-            __m512 left = _mm512_setzero_ps(), right = _mm512_setzero_ps();
-            if (h >= 0 && h < 2 * out_height) {
-                const __m512 a = _mm512_maskz_loadu_ps(low, plane + h * width);
-                const __m512 b = _mm512_maskz_loadu_ps(high, plane + h * width + 16);
-                right = _mm512_maskz_permutex2var_ps(run, a, evens, b);
-                left = _mm512_maskz_permutex2var_ps((__mmask16)(run << 1), a, odds, b);
+    __m512i columns[2];  // lane j of grid column parity b reads x's column 2j + b − p
+    __mmask16 inside[2];
+    for (int b = 0; b < 2; b++) {
+        columns[b] = _mm512_add_epi32(evens, _mm512_set1_epi32((int)(b - padding)));
+        inside[b] = _mm512_cmpge_epi32_mask(columns[b], _mm512_setzero_si512()) &
+                    _mm512_cmplt_epi32_mask(columns[b], _mm512_set1_epi32((int)width));
+    }
+    for (int a = 0; a < 2; a++) {
+        for (long i = 0; i < out_height + reach; i++) {
+            const long h = 2 * i + a - padding;
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+            if (h >= 0 && h < height) {
+                const __m512 first = _mm512_maskz_loadu_ps(low, plane + h * width);
+                const __m512 second = _mm512_maskz_loadu_ps(high, plane + h * width + 16);
+                a0 = _mm512_maskz_permutex2var_ps(inside[0], first, columns[0], second);
+                a1 = _mm512_maskz_permutex2var_ps(inside[1], first, columns[1], second);
             }
-            _mm512_storeu_ps(phases[hp * 2][i], left);
-            _mm512_storeu_ps(phases[hp * 2 + 1][i], right);
+            _mm512_storeu_ps(grids[a][0][i], a0);
+            _mm512_storeu_ps(grids[a][1][i], a1);
         }
     }
-    for (int ki = 0; ki < 4; ki++) {
-        for (int kj = 0; kj < 4; kj++) {  // row oh of tap (ki, kj): phase (ki mod 2, kj mod 2) at row oh + ki/2
-            float *target = runs + (ki * 4 + kj) * tap_stride;
+    const __mmask16 run = lanes(0, out_width);
+    for (long ki = 0; ki < kernel; ki++) {
+        for (long kj = 0; kj < kernel; kj++) {
+            float *target = runs + (ki * kernel + kj) * tap_stride;
             for (long oh = 0; oh < out_height; oh++) {
-                const float *source = &phases[(ki & 1) * 2 + (kj & 1)][oh + (ki >> 1)][kj >> 1];
+                const float *source = &grids[ki & 1][kj & 1][oh + (ki >> 1)][kj >> 1];
                 _mm512_mask_storeu_ps(target + oh * out_width, run, _mm512_maskz_loadu_ps(run, source));
             }
         }
     }
 }
 
-__attribute__((target("avx512f")))
-void swiftgan_col2im_k4s2p1(const float *restrict runs, long tap_stride, long out_height, long out_width,
-                            float shift, float *restrict image) {
-    const long width = 2 * out_width;
-    const __mmask16 run = (__mmask16)((1u << out_width) - 1);
-    // Lanes whose column ow = j + dj lies in the run, for dj = −1, 0, 1.
-    const __mmask16 shifted[3] = {(__mmask16)(run & ~1u), run, (__mmask16)(run >> 1)};
-    const __mmask16 low = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1);
-    const __mmask16 high = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
+static inline __attribute__((always_inline, target("avx512f"))) void
+col2im_stride2(const float *restrict runs, long tap_stride, long height, long width, const long kernel, long padding,
+               long out_height, long out_width, float shift, float *restrict image) {
+    // Pixel (h, w) sits at X[u][v] with u = h + p, v = w + p, and takes the taps ki ≡ u, kj ≡ v (mod 2) at
+    // oh = (u − ki)/2, ow = (v − kj)/2. Lane j of column parity c holds v = 2j + c, reading ow = j − kj/2.
     const __m512i first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i second = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     const __m512 bias = _mm512_set1_ps(shift);
-    for (long h = 0; h < 2 * out_height; h++) {
-        const int hp = (int)(h & 1);
-        const long i = h >> 1;
-        __m512 sums[2];  // lane j: pixel (h, 2j + wp)
-        for (int wp = 0; wp < 2; wp++) {
-            // The taps that land on this phase: ki ≡ h + 1 and kj ≡ w + 1 (mod 2), read at row oh = i + di and
-            // column ow = j + dj. Ascending ki, then kj: tap order, from +0, as the gather sums.
-            __m512 sum = _mm512_setzero_ps();
-            for (int ki = (hp + 1) & 1; ki < 4; ki += 2) {
-                const long oh = i + (hp + 1 - ki) / 2;
-                if (oh < 0 || oh >= out_height) continue;
-                for (int kj = (wp + 1) & 1; kj < 4; kj += 2) {
-                    const int dj = (wp + 1 - kj) / 2;
-                    const float *source = runs + (ki * 4 + kj) * tap_stride + oh * out_width + dj;
-                    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(shifted[dj + 1], source));
+    // The interleaved lanes hold v = 0..31; the row's pixels are v = p ..< p + W.
+    const long end = padding + width;
+    const __mmask16 low = lanes(padding < 16 ? padding : 16, end < 16 ? end : 16);
+    const __mmask16 high = lanes(padding > 16 ? padding - 16 : 0, end > 16 ? end - 16 : 0);
+    __mmask16 valid[16];  // lanes j whose column ow = j − m lies in the run, for m = kj/2
+    for (long m = 0; m <= (kernel - 1) / 2; m++) valid[m] = lanes(m, out_width + m);
+    for (long h = 0; h < height; h++) {
+        const long u = h + padding;
+        __m512 sums[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+        // Ascending ki, then kj: tap order, from +0, as the gather sums; a masked lane adds +0, which leaves
+        // such a sum as it is.
+        for (long ki = u & 1; ki < kernel; ki += 2) {
+            const long oh = (u - ki) / 2;
+            if (oh < 0 || oh >= out_height) continue;
+            for (int c = 0; c < 2; c++) {
+                for (long kj = c; kj < kernel; kj += 2) {
+                    const float *source = runs + (ki * kernel + kj) * tap_stride + oh * out_width - (kj >> 1);
+                    sums[c] = _mm512_add_ps(sums[c], _mm512_maskz_loadu_ps(valid[kj >> 1], source));
                 }
             }
-            sums[wp] = sum;
         }
-        // + shift after the sum, as the gather adds a bias (+0 without one leaves a sum from +0 as it is).
-        float *row = image + h * width;
+        // + shift after the sum, as the gather adds a bias (+0 without one leaves the sum as it is).
+        float *row = image + h * width - padding;  // lane v of the interleaved sums is pixel v − p
         _mm512_mask_storeu_ps(row, low, _mm512_add_ps(_mm512_permutex2var_ps(sums[0], first, sums[1]), bias));
         _mm512_mask_storeu_ps(row + 16, high, _mm512_add_ps(_mm512_permutex2var_ps(sums[0], second, sums[1]), bias));
     }
 }
+
+// DCGAN's kernels, 3 and 4, as constants, so that the loops over the taps unroll (col2im 1.7x on dcgan28's
+// planes); any other kernel through the same code.
+__attribute__((target("avx512f")))
+void swiftgan_im2col_stride2(const float *restrict plane, long height, long width, long kernel, long padding,
+                             long out_height, long out_width, float *restrict runs, long tap_stride) {
+    switch (kernel) {
+    case 3: im2col_stride2(plane, height, width, 3, padding, out_height, out_width, runs, tap_stride); break;
+    case 4: im2col_stride2(plane, height, width, 4, padding, out_height, out_width, runs, tap_stride); break;
+    default: im2col_stride2(plane, height, width, kernel, padding, out_height, out_width, runs, tap_stride);
+    }
+}
+
+__attribute__((target("avx512f")))
+void swiftgan_col2im_stride2(const float *restrict runs, long tap_stride, long height, long width, long kernel,
+                             long padding, long out_height, long out_width, float shift, float *restrict image) {
+    switch (kernel) {
+    case 3: col2im_stride2(runs, tap_stride, height, width, 3, padding, out_height, out_width, shift, image); break;
+    case 4: col2im_stride2(runs, tap_stride, height, width, 4, padding, out_height, out_width, shift, image); break;
+    default: col2im_stride2(runs, tap_stride, height, width, kernel, padding, out_height, out_width, shift, image);
+    }
+}
 #else
 // Never called: swiftgan_has_avx512 is 0 here.
-void swiftgan_im2col_k4s2p1(const float *plane, long out_height, long out_width, float *runs, long tap_stride) {
+void swiftgan_im2col_stride2(const float *plane, long height, long width, long kernel, long padding,
+                             long out_height, long out_width, float *runs, long tap_stride) {
     __builtin_trap();
 }
-void swiftgan_col2im_k4s2p1(const float *runs, long tap_stride, long out_height, long out_width, float shift,
-                            float *image) {
+void swiftgan_col2im_stride2(const float *runs, long tap_stride, long height, long width, long kernel,
+                             long padding, long out_height, long out_width, float shift, float *image) {
     __builtin_trap();
 }
 #endif

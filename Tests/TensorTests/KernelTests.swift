@@ -91,28 +91,33 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// im2col and col2im by parity phase (kernel 4, stride 2, padding 1 on even planes up to 30 wide, on
-    /// AVX-512 CPUs) give the gathers' bits, with a bias and without, on planes down to one output pixel, on
-    /// non-square ones and into a block of a wider matrix.
-    func testIm2colAndCol2imByPhaseAreTheGathersBits() {
+    /// im2col and col2im in registers (stride 2 on planes up to 32 wide, on AVX-512 CPUs) give the gathers'
+    /// bits, with a bias and without, for DCGAN's geometries and others: odd and even planes, paddings 0 to 2,
+    /// kernels 1 to 5, planes down to one output pixel, non-square ones, into a block of a wider matrix.
+    func testIm2colAndCol2imInRegistersAreTheGathersBits() {
         let random = RandomGenerator(seed: 13)
-        for (h, w) in [(14, 14), (2, 2), (8, 6), (4, 10), (28, 28), (2, 12), (30, 18)] {
+        for (k, p, h, w) in [
+            (4, 1, 14, 14), (4, 1, 28, 28), (4, 1, 30, 30),  // dcgan28, sngan
+            (4, 1, 2, 2), (4, 1, 8, 6), (4, 1, 30, 18),
+            (3, 0, 9, 9), (3, 1, 17, 17), (3, 1, 16, 16), (3, 1, 8, 8),  // dcgan
+            (5, 2, 12, 7), (1, 0, 9, 5), (2, 0, 6, 6), (4, 2, 3, 3), (3, 1, 29, 1),
+        ] {
             let g = ConvGeometry(
-                inputChannels: 3, outputChannels: 1, inputHeight: h, inputWidth: w, kernel: 4, stride: 2, padding: 1)
+                inputChannels: 3, outputChannels: 1, inputHeight: h, inputWidth: w, kernel: k, stride: 2, padding: p)
             XCTAssertEqual(Kernels.runsByPhase(g), Kernels.hasAVX512, "\(g)")
             let batch = 3
             let images = Tensor(uninitialized: g.inputShape(batch: batch))
             random.fillUniform(images, -1, 1)
             // Columns 2 wider than the batch's, to check the row length; the gaps must stay as they were.
             let rowLength = batch * g.outputPlane + 2
-            let (phased, gathered) = (
+            let (inRegisters, gathered) = (
                 Tensor(repeating: 7, shape: [g.patchSize, rowLength]),
                 Tensor(repeating: 7, shape: [g.patchSize, rowLength])
             )
-            Kernels.im2col(images.pointer, batch: batch, geometry: g, into: phased.pointer, rowLength: rowLength)
+            Kernels.im2col(images.pointer, batch: batch, geometry: g, into: inRegisters.pointer, rowLength: rowLength)
             Kernels.im2colGathering(
                 images.pointer, batch: batch, geometry: g, into: gathered.pointer, rowLength: rowLength)
-            assertSameBits(phased.scalars, gathered.scalars, "im2col \(g)")
+            assertSameBits(inRegisters.scalars, gathered.scalars, "im2col \(g)")
 
             let columns = Tensor(uninitialized: [g.patchSize, batch * g.outputPlane])
             random.fillUniform(columns, -1, 1)
@@ -120,18 +125,20 @@ final class KernelTests: XCTestCase {
             let bias = Tensor(uninitialized: [3])
             random.fillUniform(bias, -1, 1)
             for shift in [nil, bias] {
-                let (phased, gathered) = (
+                let (inRegisters, gathered) = (
                     Tensor(repeating: 7, shape: images.shape), Tensor(repeating: 7, shape: images.shape)
                 )
-                Kernels.col2im(columns.pointer, batch: batch, geometry: g, into: phased.pointer, adding: shift?.pointer)
+                Kernels.col2im(
+                    columns.pointer, batch: batch, geometry: g, into: inRegisters.pointer, adding: shift?.pointer)
                 Kernels.col2imGathering(
                     columns.pointer, batch: batch, geometry: g, into: gathered.pointer, adding: shift?.pointer)
-                assertSameBits(phased.scalars, gathered.scalars, "col2im \(g) bias \(shift != nil)")
+                assertSameBits(inRegisters.scalars, gathered.scalars, "col2im \(g) bias \(shift != nil)")
             }
         }
-        for (h, w) in [(7, 8), (32, 32)] {  // an odd plane; a plane wider than a register's 30
+        for (k, s, p, h, w) in [(4, 2, 2, 32, 32), (3, 2, 1, 32, 32), (3, 1, 1, 8, 8), (4, 2, 1, 40, 8)] {
+            // wider output rows than a register's 16 lanes; stride 1; a plane wider than 32
             let g = ConvGeometry(
-                inputChannels: 1, outputChannels: 1, inputHeight: h, inputWidth: w, kernel: 4, stride: 2, padding: 1)
+                inputChannels: 1, outputChannels: 1, inputHeight: h, inputWidth: w, kernel: k, stride: s, padding: p)
             XCTAssertFalse(Kernels.runsByPhase(g), "\(g)")
         }
     }

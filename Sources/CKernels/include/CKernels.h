@@ -47,14 +47,15 @@ void swiftgan_philox_normals(uint32_t key0, uint32_t key1, uint32_t c1, uint32_t
 /// Whether this CPU runs the AVX-512 kernels below.
 int swiftgan_has_avx512(void);
 
-/// im2col of one plane for kernel 4, stride 2 and padding 1 on an even plane (H = 2·OH, W = 2·OW) with OH and
-/// OW below 16, the DCGAN resampling: tap (ki, kj)'s run, OH·OW values from runs + (ki·4 + kj)·tap_stride,
-/// holds x[2oh − 1 + ki][2ow − 1 + kj], 0 in the padding. AVX-512 only.
-void swiftgan_im2col_k4s2p1(const float *plane, long out_height, long out_width, float *runs, long tap_stride);
+/// im2col of one `height` × `width` plane for a stride-2 convolution (kernel k, padding p, output OH × OW) on
+/// a plane small enough for Kernels.runsByPhase: tap (ki, kj)'s run, OH·OW values from
+/// runs + (ki·k + kj)·tap_stride, holds x[2oh − p + ki][2ow − p + kj], 0 in the padding. AVX-512 only.
+void swiftgan_im2col_stride2(const float *plane, long height, long width, long kernel, long padding,
+                             long out_height, long out_width, float *runs, long tap_stride);
 
 /// col2im of one plane on the same geometry: image[h][w] = Σ over the taps (ki, kj) that land on (h, w), in
 /// tap order and from +0, of their run's entry, + shift. The bits of Kernels.col2im's gather. AVX-512 only.
-void swiftgan_col2im_k4s2p1(const float *runs, long tap_stride, long out_height, long out_width, float shift,
-                            float *image);
+void swiftgan_col2im_stride2(const float *runs, long tap_stride, long height, long width, long kernel,
+                             long padding, long out_height, long out_width, float shift, float *image);
 
 #endif

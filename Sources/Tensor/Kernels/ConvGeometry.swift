@@ -41,13 +41,6 @@ public struct ConvGeometry: Equatable, CustomStringConvertible {
         padding == 0 && kernel == inputHeight && kernel == inputWidth
     }
 
-    /// Kernel 4, stride 2 and padding 1 on an even plane (H = 2·OH, W = 2·OW): the DCGAN layers that halve or
-    /// double a plane, where every pixel takes exactly its 2×2 taps and col2im folds by parity phase.
-    public var halvesEvenPlane: Bool {
-        kernel == 4 && stride == 2 && padding == 1 && inputHeight == 2 * outputHeight
-            && inputWidth == 2 * outputWidth
-    }
-
     /// Multiply-adds of one forward pass over `batch` samples (each of the three GEMMs costs the same).
     public func multiplyAdds(batch: Int) -> Int { batch * outputPlane * outputChannels * patchSize }
 

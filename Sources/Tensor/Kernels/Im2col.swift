@@ -64,7 +64,9 @@ extension Kernels {
         let rowLength = rowLength ?? batch * g.outputPlane
         if runsByPhase(g) {
             forEachPlane(batch: batch, geometry: g, rowLength: rowLength) { plane, runs, _ in
-                swiftgan_im2col_k4s2p1(images + plane, g.outputHeight, g.outputWidth, columns + runs, rowLength)
+                swiftgan_im2col_stride2(
+                    images + plane, g.inputHeight, g.inputWidth, g.kernel, g.padding, g.outputHeight, g.outputWidth,
+                    columns + runs, rowLength)
             }
         } else {
             im2colGathering(images, batch: batch, geometry: g, into: columns, rowLength: rowLength)
@@ -129,18 +131,24 @@ extension Kernels {
             let rowLength = batch * g.outputPlane
             forEachPlane(batch: batch, geometry: g) { plane, runs, _ in
                 let shift = bias.map { $0[plane / g.inputPlane % g.inputChannels] } ?? 0  // + 0 leaves a sum as it is
-                swiftgan_col2im_k4s2p1(columns + runs, rowLength, g.outputHeight, g.outputWidth, shift, images + plane)
+                swiftgan_col2im_stride2(
+                    columns + runs, rowLength, g.inputHeight, g.inputWidth, g.kernel, g.padding, g.outputHeight,
+                    g.outputWidth, shift, images + plane)
             }
         } else {
             col2imGathering(columns, batch: batch, geometry: g, into: images, adding: bias)
         }
     }
 
-    /// Whether `im2col` and `col2im` take a plane's parity phases in AVX-512 registers (`swiftgan_im2col_k4s2p1`,
-    /// `swiftgan_col2im_k4s2p1`): kernel 4, stride 2, padding 1 on even planes up to 30 wide and high, the
-    /// DCGAN resampling of `dcgan28` and `sngan`. The same bits as the gathers, which run everywhere else.
+    /// Whether `im2col` and `col2im` run a plane through AVX-512 registers (`swiftgan_im2col_stride2`,
+    /// `swiftgan_col2im_stride2`, CKernels says how): stride 2, with a padded row and an output row (plus the
+    /// kernel's reach) within the kernels' 32 and 16 lanes. These are DCGAN's up- and down-sampling layers
+    /// on planes up to 32 wide: all but the outermost of `dcgan`, all of `dcgan28` and `sngan`. The same bits as
+    /// the gathers, which run everywhere else.
     public static func runsByPhase(_ g: ConvGeometry) -> Bool {
-        hasAVX512 && g.halvesEvenPlane && g.outputWidth < 16 && g.outputHeight < 16
+        let reach = (g.kernel - 1) / 2
+        return hasAVX512 && g.stride == 2 && g.inputWidth + g.padding <= 32 && g.outputWidth + reach <= 16
+            && g.outputHeight + reach <= 16
     }
 
     public static let hasAVX512 = swiftgan_has_avx512() != 0
