@@ -130,10 +130,9 @@ extension Kernels {
         if runsByPhase(g) {
             let rowLength = batch * g.outputPlane
             forEachPlane(batch: batch, geometry: g) { plane, runs, _ in
-                let shift = bias.map { $0[plane / g.inputPlane % g.inputChannels] } ?? 0  // + 0 leaves a sum as it is
                 swiftgan_col2im_stride2(
                     columns + runs, rowLength, g.inputHeight, g.inputWidth, g.kernel, g.padding, g.outputHeight,
-                    g.outputWidth, shift, images + plane)
+                    g.outputWidth, shift(bias, plane: plane, g), images + plane)
             }
         } else {
             col2imGathering(columns, batch: batch, geometry: g, into: images, adding: bias)
@@ -153,6 +152,13 @@ extension Kernels {
 
     public static let hasAVX512 = swiftgan_has_avx512() != 0
 
+    /// What col2im adds to every pixel of `plane` (an offset in `(N, C, H, W)`): its channel's bias, or 0.
+    /// Adding 0 changes no sum: one that starts at +0 is never −0 (rounding to nearest, a sum is −0 only when
+    /// both terms are), and x + 0 is x for every other x. So both col2im paths add it, bias or not.
+    @inline(__always) static func shift(_ bias: UnsafePointer<Float>?, plane: Int, _ g: ConvGeometry) -> Float {
+        bias.map { $0[plane / g.inputPlane % g.inputChannels] } ?? 0
+    }
+
     /// `col2im` for any geometry: one gather through `pixelEntries` per entry.
     public static func col2imGathering(
         _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into images: UnsafeMutablePointer<Float>,
@@ -163,20 +169,11 @@ extension Kernels {
             first.withUnsafeBufferPointer { first in
                 let (entries, first) = (entries.baseAddress!, first.baseAddress!)
                 forEachPlane(batch: batch, geometry: g) { plane, runs, _ in
-                    let (runs, image) = (columns + runs, images + plane)
-                    @inline(__always) func fold(_ finish: (Float) -> Float) {
-                        for p in 0..<g.inputPlane {
-                            var sum: Float = 0
-                            for e in Int(first[p])..<Int(first[p + 1]) { sum += runs[Int(entries[e])] }
-                            image[p] = finish(sum)
-                        }
-                    }
-                    // Two loops, so that the plain one stays as it was (a sum of −0 stays −0).
-                    if let bias {
-                        let shift = bias[plane / g.inputPlane % g.inputChannels]
-                        fold { $0 + shift }
-                    } else {
-                        fold { $0 }
+                    let (runs, image, shift) = (columns + runs, images + plane, shift(bias, plane: plane, g))
+                    for p in 0..<g.inputPlane {
+                        var sum: Float = 0
+                        for e in Int(first[p])..<Int(first[p + 1]) { sum += runs[Int(entries[e])] }
+                        image[p] = sum + shift
                     }
                 }
             }
