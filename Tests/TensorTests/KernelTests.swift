@@ -159,14 +159,16 @@ final class KernelTests: XCTestCase {
             for t in [x, w, dy] { random.fillUniform(t, -1, 1) }
             let (y, dx) = (Tensor(uninitialized: dy.shape), Tensor(uninitialized: x.shape))
             let kept = Storage(count: g.patchSize * batch * g.outputPlane)
-            Kernels.convolution(x.pointer, w.pointer, batch: batch, geometry: g, into: y.pointer, keepColumns: kept)
-            Kernels.convolutionInputGradient(dy.pointer, w.pointer, batch: batch, geometry: g, into: dx.pointer)
+            Kernels.convolutionByColumns(
+                x.pointer, w.pointer, batch: batch, geometry: g, into: y.pointer, keepColumns: kept)
+            Kernels.convolutionInputGradientByColumns(
+                dy.pointer, w.pointer, batch: batch, geometry: g, into: dx.pointer)
             let (ySample, dxSample) = (g.outputChannels * g.outputPlane, g.inputChannels * g.inputPlane)
             for n in 0..<batch {
                 let (yAlone, dxAlone) = (Tensor(uninitialized: [ySample]), Tensor(uninitialized: [dxSample]))
-                Kernels.convolution(
+                Kernels.convolutionByColumns(
                     x.pointer + n * dxSample, w.pointer, batch: 1, geometry: g, into: yAlone.pointer)
-                Kernels.convolutionInputGradient(
+                Kernels.convolutionInputGradientByColumns(
                     dy.pointer + n * ySample, w.pointer, batch: 1, geometry: g, into: dxAlone.pointer)
                 assertClose(
                     Array(y.scalars[n * ySample..<(n + 1) * ySample]), yAlone.scalars, tolerance: 1e-5, "\(g) y \(n)")
@@ -179,6 +181,48 @@ final class KernelTests: XCTestCase {
             assertSameBits(
                 Array(UnsafeBufferPointer(start: kept.base, count: whole.count)), whole.scalars, "\(g) kept columns")
         }
+    }
+
+    /// Winograd's forward pass and input gradient against im2col's, with and without a bias, on planes whose
+    /// tiles overhang them (5×6 and 7×7 outputs), channel counts that leave a partial block of 16, and 1×1
+    /// outputs; and which geometries take it.
+    func testWinogradMatchesIm2col() {
+        let random = RandomGenerator(seed: 8)
+        let shapes = [(64, 64, 14, 14), (72, 80, 10, 12), (64, 128, 28, 28), (65, 64, 2, 2)]  // C, O, H, W
+        for (channels, outputs, height, width) in shapes {
+            let g = ConvGeometry(
+                inputChannels: channels, outputChannels: outputs, inputHeight: height, inputWidth: width, kernel: 4,
+                stride: 2, padding: 1)
+            XCTAssertTrue(Kernels.runsByWinograd(g), "\(g)")
+            let batch = 3
+            let (x, w, dy) = (
+                Tensor(uninitialized: g.inputShape(batch: batch)), Tensor(uninitialized: g.weightShape),
+                Tensor(uninitialized: g.outputShape(batch: batch))
+            )
+            let (outputBias, inputBias) = (Tensor(uninitialized: [outputs]), Tensor(uninitialized: [channels]))
+            for t in [x, w, dy, outputBias, inputBias] { random.fillUniform(t, -1, 1) }
+            for withBias in [false, true] {
+                let (y, yColumns) = (Tensor(uninitialized: dy.shape), Tensor(uninitialized: dy.shape))
+                let (dx, dxColumns) = (Tensor(uninitialized: x.shape), Tensor(uninitialized: x.shape))
+                let (b, c) = withBias ? (outputBias.pointer, inputBias.pointer) : (nil, nil)
+                Kernels.convolutionByWinograd(x.pointer, w.pointer, bias: b, batch: batch, geometry: g, into: y.pointer)
+                Kernels.convolutionByColumns(
+                    x.pointer, w.pointer, bias: b, batch: batch, geometry: g, into: yColumns.pointer)
+                Kernels.convolutionInputGradientByWinograd(
+                    dy.pointer, w.pointer, bias: c, batch: batch, geometry: g, into: dx.pointer)
+                Kernels.convolutionInputGradientByColumns(
+                    dy.pointer, w.pointer, bias: c, batch: batch, geometry: g, into: dxColumns.pointer)
+                assertClose(y.scalars, yColumns.scalars, tolerance: 1e-5, "\(g) y, bias \(withBias)")
+                assertClose(dx.scalars, dxColumns.scalars, tolerance: 1e-5, "\(g) dx, bias \(withBias)")
+            }
+        }
+        let odd = ConvGeometry(
+            inputChannels: 64, outputChannels: 64, inputHeight: 9, inputWidth: 9, kernel: 4, stride: 2, padding: 1)
+        let thin = ConvGeometry(
+            inputChannels: 1, outputChannels: 64, inputHeight: 28, inputWidth: 28, kernel: 4, stride: 2, padding: 1)
+        let kernel3 = ConvGeometry(
+            inputChannels: 64, outputChannels: 64, inputHeight: 8, inputWidth: 8, kernel: 3, stride: 2, padding: 1)
+        for g in [odd, thin, kernel3] { XCTAssertFalse(Kernels.runsByWinograd(g), "\(g)") }
     }
 
     func testConvolutionMatchesADirectLoop() throws {
@@ -305,30 +349,33 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// A convolution's three passes (im2col, col2im, the GEMMs), batch norm's sums and an activation give the
-    /// same bits on one thread and on three (the sizes are large enough for each loop to be cut in three).
+    /// A convolution's three passes (im2col, col2im, the GEMMs; Winograd's transforms and GEMMs for the second
+    /// shape), batch norm's sums and an activation give the same bits on one thread and on three (the sizes are
+    /// large enough for each loop to be cut in three).
     func testConvolutionOnSeveralThreadsIsTheSameBits() throws {
         let random = RandomGenerator(seed: 5)
         defer { ComputeThreads.count = 1 }
-        let x = Tensor(uninitialized: [16, 6, 28, 28]), w = Tensor(uninitialized: [32, 6, 4, 4])
-        random.fillUniform(x, -1, 1)
-        random.fillUniform(w, -0.2, 0.2)
-        func passes(threads: Int) throws -> [[Float]] {
-            ComputeThreads.count = threads
-            let (input, weight) = (x.copy().requiringGrad(), w.copy().requiringGrad())
-            let bias = Tensor(repeating: 0.1, shape: [32]).requiringGrad()
-            let convolved = try conv2d(input, weight, stride: 2, padding: 1)
-            let y = try batchNorm(convolved, weight: nil, bias: bias, epsilon: 1e-5).output.leakyRelu(slope: 0.2)
-            let gradients = try grad(
-                of: [y], withRespectTo: [input, weight, bias], seeds: [Tensor(repeating: 1, shape: y.shape)])
-            return [y.scalars] + gradients.map(\.scalars)
-        }
-        defer { GemmCut.current = GemmCut.detected }
-        for cut in cuts {
-            GemmCut.current = cut
-            let (one, three) = (try passes(threads: 1), try passes(threads: 3))
-            for (pass, name) in ["output", "input gradient", "weight gradient", "bias gradient"].enumerated() {
-                assertSameBits(three[pass], one[pass], "\(cut) \(name)")
+        for (inputShape, weightShape) in [([16, 6, 28, 28], [32, 6, 4, 4]), ([8, 64, 14, 14], [64, 64, 4, 4])] {
+            let x = Tensor(uninitialized: inputShape), w = Tensor(uninitialized: weightShape)
+            random.fillUniform(x, -1, 1)
+            random.fillUniform(w, -0.2, 0.2)
+            func passes(threads: Int) throws -> [[Float]] {
+                ComputeThreads.count = threads
+                let (input, weight) = (x.copy().requiringGrad(), w.copy().requiringGrad())
+                let bias = Tensor(repeating: 0.1, shape: [weightShape[0]]).requiringGrad()
+                let convolved = try conv2d(input, weight, stride: 2, padding: 1)
+                let y = try batchNorm(convolved, weight: nil, bias: bias, epsilon: 1e-5).output.leakyRelu(slope: 0.2)
+                let gradients = try grad(
+                    of: [y], withRespectTo: [input, weight, bias], seeds: [Tensor(repeating: 1, shape: y.shape)])
+                return [y.scalars] + gradients.map(\.scalars)
+            }
+            defer { GemmCut.current = GemmCut.detected }
+            for cut in cuts {
+                GemmCut.current = cut
+                let (one, three) = (try passes(threads: 1), try passes(threads: 3))
+                for (pass, name) in ["output", "input gradient", "weight gradient", "bias gradient"].enumerated() {
+                    assertSameBits(three[pass], one[pass], "\(cut) \(inputShape) \(name)")
+                }
             }
         }
     }

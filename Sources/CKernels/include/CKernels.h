@@ -58,4 +58,35 @@ void swiftgan_im2col_stride2(const float *plane, long height, long width, long k
 void swiftgan_col2im_stride2(const float *runs, long tap_stride, long height, long width, long kernel,
                              long padding, long out_height, long out_width, float shift, float *image);
 
+// Winograd F(4×4, 2×2) for stride-2 4×4 convolutions with padding 1 (winograd.c; Kernels/Winograd.swift says
+// how the convolution becomes 2×2 correlations). A point is 5ξ + ν, (ξ, ν) an entry of a 5×5 transformed
+// tile; a phase is 2a + b, (a, b) the parities of a padded input's rows and columns.
+
+/// The weights w (O, C, 4, 4) transformed: u[point·O·4C + o·4C + phase·C + c] = (G g Gᵀ)[ξ][ν] with
+/// g[p][q] = w[o][c][2p + a][2q + b], or with `flip` w[o][c][2(1 − p) + a][2(1 − q) + b].
+void swiftgan_winograd_weights(const float *w, long outputs, long channels, int flip, float *u);
+
+/// One sample's (C, H, W) as (rows, columns, C), one row and one column down and right:
+/// padded[h + 1][w + 1][c] = x[c][h][w], 0 everywhere else.
+void swiftgan_winograd_pad(const float *x, long channels, long height, long width, long rows, long columns,
+                           float *padded);
+
+/// One padded sample's input tiles, transformed: for each of step² phases and each tile (ti, tj),
+/// d[ξ][ν] = padded[step·(4ti + ξ) + a][step·(4tj + ν) + b][c] and
+/// v[point·point_stride + (ti·tile_columns + tj)·row_length + phase·C + c] = (Bᵀ d B)[ξ][ν].
+void swiftgan_winograd_input(const float *padded, long columns, long channels, long step, long tile_rows,
+                             long tile_columns, float *v, long point_stride, long row_length);
+
+/// Products m, laid out as `swiftgan_winograd_input`'s v, back to one sample's tiles: Y = Aᵀ m A for each
+/// tile and each of the row_length values, grid[4ti + i][4tj + j][k] = Y[i][j], a (4·tile_rows, 4·tile_columns,
+/// row_length) grid.
+void swiftgan_winograd_output(const float *m, long point_stride, long row_length, long tile_rows,
+                              long tile_columns, float *grid);
+
+/// One sample's image (C, height, width) from its grid (rows, grid_columns, step²·C) of phase planes:
+/// image[c][h][w] = grid[(h + offset) / step][(w + offset) / step][phase·C + c] + bias[c] (bias may be null),
+/// phase = step·((h + offset) mod step) + (w + offset) mod step; step 1 or 2.
+void swiftgan_winograd_unpack(const float *grid, long grid_columns, long channels, long step, long offset,
+                              const float *bias, float *image, long height, long width);
+
 #endif

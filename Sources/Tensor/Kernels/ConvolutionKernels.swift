@@ -1,6 +1,7 @@
 extension Kernels {
-    /// y = conv(x, w) + bias: im2col, then a GEMM, a few samples at a time (`forEachChunk`); the bias is added
-    /// as the product is copied into NCHW, with the bits of adding it after.
+    /// y = conv(x, w) + bias: by Winograd where `runsByWinograd`, else im2col, then a GEMM, a few samples at a
+    /// time (`forEachChunk`); the bias is added as the product is copied into NCHW, with the bits of adding it
+    /// after.
     /// - Parameters: x `(N, C, H, W)`; w `(O, C, k, k)`; bias `(O)` or nil; y `(N, O, OH, OW)`.
     /// - Parameter keepColumns: receives the im2col matrix `(C·k·k, N·OH·OW)` when given, so that the weight
     ///   gradient can reuse it instead of unfolding `x` again.
@@ -17,6 +18,18 @@ extension Kernels {
             }
             return
         }
+        if runsByWinograd(g) {
+            if let keepColumns { im2col(x, batch: batch, geometry: g, into: keepColumns.base) }
+            return convolutionByWinograd(x, w, bias: bias, batch: batch, geometry: g, into: y)
+        }
+        convolutionByColumns(x, w, bias: bias, batch: batch, geometry: g, into: y, keepColumns: keepColumns)
+    }
+
+    /// `convolution` by im2col and a GEMM, for any geometry that does not cover the whole input.
+    public static func convolutionByColumns(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil, batch: Int,
+        geometry g: ConvGeometry, into y: UnsafeMutablePointer<Float>, keepColumns: Storage? = nil
+    ) {
         let positions = batch * g.outputPlane
         let kept = keepColumns?.base  // (C·k·k, N·OH·OW)
         forEachChunk(batch: batch, geometry: g, ownColumns: kept == nil) { samples, scratch in
@@ -36,8 +49,9 @@ extension Kernels {
         }
     }
 
-    /// dx = convᵀ(dy, w) + bias, the input gradient of `convolution` and the forward pass of ConvTranspose2d
-    /// (with its bias, which col2im adds to each pixel's sum: the bits of adding it after).
+    /// dx = convᵀ(dy, w) + bias, the input gradient of `convolution` and the forward pass of ConvTranspose2d:
+    /// by Winograd where `runsByWinograd`, else a GEMM and col2im (with the bias, which col2im adds to each
+    /// pixel's sum: the bits of adding it after).
     /// - Parameters: dy `(N, O, OH, OW)`; w `(O, C, k, k)`; bias `(C)` or nil; dx `(N, C, H, W)`.
     public static func convolutionInputGradient(
         _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil, batch: Int,
@@ -51,6 +65,17 @@ extension Kernels {
             }
             return
         }
+        if runsByWinograd(g) {
+            return convolutionInputGradientByWinograd(dy, w, bias: bias, batch: batch, geometry: g, into: dx)
+        }
+        convolutionInputGradientByColumns(dy, w, bias: bias, batch: batch, geometry: g, into: dx)
+    }
+
+    /// `convolutionInputGradient` by a GEMM and col2im, for any geometry that does not cover the whole input.
+    public static func convolutionInputGradientByColumns(
+        _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil, batch: Int,
+        geometry g: ConvGeometry, into dx: UnsafeMutablePointer<Float>
+    ) {
         forEachChunk(batch: batch, geometry: g, ownColumns: true) { samples, scratch in
             let (gathered, columns) = (scratch.product, scratch.columns!)  // (O, n·OH·OW), (C·k·k, n·OH·OW)
             swapOuterAxes(
