@@ -11,11 +11,7 @@
 // this CPU has (an ifunc, so Linux only). The updates are bound by their divisions and square roots, which
 // the baseline does four at a time. Division and square root are exact in every width, and nothing is
 // contracted, so every variant gives the same bits.
-#if defined(__x86_64__) && defined(__linux__)
-#define SWIFTGAN_WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SWIFTGAN_WIDEST
-#endif
+#include "widest.h"
 
 SWIFTGAN_WIDEST
 void swiftgan_adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long count,

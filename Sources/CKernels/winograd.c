@@ -5,15 +5,10 @@
 // Kernels/Winograd.swift says how a stride-2 4×4 convolution becomes such correlations, and runs the GEMMs
 // between these transforms.
 #include "CKernels.h"
+#include "widest.h"
 
 // As everywhere in CKernels: a·b + c stays a multiply and an add, so every width gives the same bits.
 #pragma clang fp contract(off)
-
-#if defined(__x86_64__) && defined(__linux__)
-#define SWIFTGAN_WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SWIFTGAN_WIDEST
-#endif
 
 // Channels a transform carries at once: one AVX-512 register per tile entry.
 #define LANES 16
