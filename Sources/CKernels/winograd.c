@@ -77,10 +77,10 @@ static inline __attribute__((always_inline)) void weight_block(const float *rest
 }
 
 SWIFTGAN_WIDEST
-void swiftgan_winograd_weights(const float *restrict w, long outputs, long channels, int flip,
-                               float *restrict u) {
+void swiftgan_winograd_weights(const float *restrict w, long outputs, long channels, int flip, long first,
+                               long last, float *restrict u) {
     long row_length = 4 * channels, point_stride = outputs * row_length;
-    for (long o = 0; o < outputs; o++)
+    for (long o = first; o < last; o++)
         for (long phase = 0; phase < 4; phase++) {
             const float *k = w + o * channels * 16;  // (C, 4, 4)
             float *target = u + o * row_length + phase * channels;

@@ -63,8 +63,10 @@ void swiftgan_col2im_stride2(const float *runs, long tap_stride, long height, lo
 // tile; a phase is 2a + b, (a, b) the parities of a padded input's rows and columns.
 
 /// The weights w (O, C, 4, 4) transformed: u[point·O·4C + o·4C + phase·C + c] = (G g Gᵀ)[ξ][ν] with
-/// g[p][q] = w[o][c][2p + a][2q + b], or with `flip` w[o][c][2(1 − p) + a][2(1 − q) + b].
-void swiftgan_winograd_weights(const float *w, long outputs, long channels, int flip, float *u);
+/// g[p][q] = w[o][c][2p + a][2q + b], or with `flip` w[o][c][2(1 − p) + a][2(1 − q) + b]; for the outputs
+/// o in first ..< last (so that threads can share them).
+void swiftgan_winograd_weights(const float *w, long outputs, long channels, int flip, long first, long last,
+                               float *u);
 
 /// One sample's (C, H, W) as (rows, columns, C), one row and one column down and right:
 /// padded[h + 1][w + 1][c] = x[c][h][w], 0 everywhere else.

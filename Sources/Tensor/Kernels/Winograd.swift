@@ -1,7 +1,7 @@
 import CKernels
 
 /// Stride-2 4×4 convolutions with padding 1 (all of `dcgan28`'s and `sngan`'s large layers, both directions)
-/// by Winograd F(4×4, 2×2), with about half the multiply-adds of im2col and one GEMM.
+/// by Winograd F(4×4, 2×2): 25 GEMMs with about half the multiply-adds of im2col's one.
 ///
 /// Split by the parities (a, b) of its rows and columns, the padded input becomes four phase planes, and the
 /// convolution a stride-1 2×2 correlation of them all: y[o][i][j] = Σ over c, a, b, p, q of
@@ -32,8 +32,7 @@ extension Kernels {
     ) {
         let tiling = Tiling(rows: g.outputHeight, columns: g.outputWidth, batch: batch)
         let (inner, outer) = (4 * g.inputChannels, g.outputChannels)  // the four phases' channels; O
-        let weights = Storage(count: 25 * outer * inner)  // (25, O, 4C)
-        swiftgan_winograd_weights(w, outer, g.inputChannels, 0, weights.base)
+        let weights = transformWeights(w, geometry: g, flip: false)  // (25, O, 4C)
         // The padded sample spans every row a tile reads: 2·(4·tileRows + 1) rows (and columns).
         let tiles = transformInput(
             x, channels: g.inputChannels, height: g.inputHeight, width: g.inputWidth, step: 2, tiling: tiling,
@@ -53,8 +52,7 @@ extension Kernels {
         // dx's phase planes are (H/2 + 1) × (W/2 + 1): their padded rows 2m + a, m ≤ H/2, cover rows 0 ... H − 1.
         let tiling = Tiling(rows: g.outputHeight + 1, columns: g.outputWidth + 1, batch: batch)
         let (inner, outer) = (g.outputChannels, 4 * g.inputChannels)  // O; the four phases' channels
-        let weights = Storage(count: 25 * inner * outer)  // (25, O, 4C)
-        swiftgan_winograd_weights(w, inner, g.inputChannels, 1, weights.base)
+        let weights = transformWeights(w, geometry: g, flip: true)  // (25, O, 4C)
         // dy padded by one all round (the full correlation): 4·tileRows + 1 rows.
         let tiles = transformInput(
             dy, channels: inner, height: g.outputHeight, width: g.outputWidth, step: 1, tiling: tiling,
@@ -67,13 +65,25 @@ extension Kernels {
 
     /// The 4×4 output tiles covering a `rows` × `columns` plane, for each of `batch` samples.
     struct Tiling {
-        let rows: Int, columns: Int, perSample: Int, total: Int
+        let rows: Int, columns: Int, batch: Int
+        var perSample: Int { rows * columns }
+        var total: Int { batch * perSample }
 
         init(rows: Int, columns: Int, batch: Int) {
-            (self.rows, self.columns) = ((rows + 3) / 4, (columns + 3) / 4)
-            perSample = self.rows * self.columns
-            total = batch * perSample
+            (self.rows, self.columns, self.batch) = ((rows + 3) / 4, (columns + 3) / 4, batch)
         }
+    }
+
+    /// w `(O, C, 4, 4)` transformed, `(25, O, 4·C)` (its kernels flipped for the input gradient); the threads
+    /// share the outputs.
+    private static func transformWeights(_ w: UnsafePointer<Float>, geometry g: ConvGeometry, flip: Bool) -> Storage {
+        let weights = Storage(count: 25 * g.outputChannels * 4 * g.inputChannels)
+        parallel(g.outputChannels, grain: 8) { outputs in
+            swiftgan_winograd_weights(
+                w, g.outputChannels, g.inputChannels, flip ? 1 : 0, outputs.lowerBound, outputs.upperBound,
+                weights.base)
+        }
+        return weights
     }
 
     /// Every sample's input tiles, transformed: `(25, tiles, step²·C)`. Each sample is first laid out as
@@ -84,7 +94,7 @@ extension Kernels {
     ) -> Storage {
         let rowLength = step * step * channels
         let tiles = Storage(count: 25 * tiling.total * rowLength)
-        parallel(tiling.total / tiling.perSample, grain: 1) { samples in
+        parallel(tiling.batch, grain: 1) { samples in
             let sample = Storage(count: padded.rows * padded.columns * channels)  // (rows, columns, C)
             for n in samples {
                 swiftgan_winograd_pad(
@@ -106,7 +116,7 @@ extension Kernels {
         into images: UnsafeMutablePointer<Float>, height: Int, width: Int
     ) {
         let rowLength = step * step * channels
-        parallel(tiling.total / tiling.perSample, grain: 1) { samples in
+        parallel(tiling.batch, grain: 1) { samples in
             let grid = Storage(count: 16 * tiling.perSample * rowLength)
             for n in samples {
                 swiftgan_winograd_output(
